@@ -1,0 +1,66 @@
+import { EnvironmentValidationError, validateEnvironment } from './environment';
+
+function problemsOf(raw: Record<string, string>): string[] {
+  try {
+    validateEnvironment(raw);
+  } catch (error) {
+    if (error instanceof EnvironmentValidationError) return error.problems;
+    throw error;
+  }
+  throw new Error('expected the environment to be rejected');
+}
+
+describe('validateEnvironment', () => {
+  it('gives working defaults for an empty environment', () => {
+    const env = validateEnvironment({});
+    expect(env).toMatchObject({
+      NODE_ENV: 'development',
+      PORT: 3000,
+      HOST: '0.0.0.0',
+      MODEL_REPOSITORY: './models',
+      MAX_BATCH_SIZE: 32,
+      BODY_LIMIT: '1mb',
+      API_KEYS: [],
+      AUTH_DISABLED: false,
+      SWAGGER_ENABLED: true,
+    });
+    expect(env.MODEL_PATH).toBeUndefined();
+  });
+
+  it('converts numbers, booleans and key lists', () => {
+    const env = validateEnvironment({
+      PORT: '8080',
+      SWAGGER_ENABLED: 'false',
+      API_KEYS: ' key-aaaaaaaaaaaaaaaa , key-bbbbbbbbbbbbbbbb ,',
+      MAX_BATCH_SIZE: '64',
+    });
+    expect(env.PORT).toBe(8080);
+    expect(env.SWAGGER_ENABLED).toBe(false);
+    expect(env.API_KEYS).toEqual(['key-aaaaaaaaaaaaaaaa', 'key-bbbbbbbbbbbbbbbb']);
+    expect(env.MAX_BATCH_SIZE).toBe(64);
+  });
+
+  it('names every bad variable, one line each', () => {
+    const problems = problemsOf({ PORT: 'eighty', LOG_LEVEL: 'loud', SWAGGER_ENABLED: 'maybe', MAX_BATCH_SIZE: '0' });
+    expect(problems).toHaveLength(4);
+    expect(problems.find((line) => line.startsWith('PORT="eighty"'))).toMatch(/integer/);
+    expect(problems.find((line) => line.startsWith('LOG_LEVEL="loud"'))).toMatch(/fatal, error, warn, info, debug/);
+    expect(problems.find((line) => line.startsWith('SWAGGER_ENABLED="maybe"'))).toMatch(/boolean/);
+    expect(problems.find((line) => line.startsWith('MAX_BATCH_SIZE=0'))).toMatch(/not be less than 1/);
+  });
+
+  it('refuses production without API keys unless authentication is disabled explicitly', () => {
+    expect(problemsOf({ NODE_ENV: 'production' })).toEqual([expect.stringMatching(/^API_KEYS=unset: required when NODE_ENV=production/)]);
+    expect(validateEnvironment({ NODE_ENV: 'production', AUTH_DISABLED: 'true' }).AUTH_DISABLED).toBe(true);
+    expect(validateEnvironment({ NODE_ENV: 'production', API_KEYS: 'a-long-enough-key-1234' }).API_KEYS).toHaveLength(1);
+  });
+
+  it('rejects short API keys without printing them', () => {
+    const problems = problemsOf({ API_KEYS: 'short-secret' });
+    expect(problems).toEqual(['API_KEYS=<redacted>: each key must be at least 16 characters']);
+  });
+
+  it('ignores variables that are not its own', () => {
+    expect(() => validateEnvironment({ PATH: '/usr/bin', HOME: '/root' })).not.toThrow();
+  });
+});
