@@ -41,18 +41,29 @@ describe('validateEnvironment', () => {
   });
 
   it('names every bad variable, one line each', () => {
-    const problems = problemsOf({ PORT: 'eighty', LOG_LEVEL: 'loud', SWAGGER_ENABLED: 'maybe', MAX_BATCH_SIZE: '0' });
+    const problems = problemsOf({
+      PORT: 'eighty',
+      LOG_LEVEL: 'loud',
+      SWAGGER_ENABLED: 'maybe',
+      MAX_BATCH_SIZE: '0',
+    });
     expect(problems).toHaveLength(4);
     expect(problems.find((line) => line.startsWith('PORT="eighty"'))).toMatch(/integer/);
-    expect(problems.find((line) => line.startsWith('LOG_LEVEL="loud"'))).toMatch(/fatal, error, warn, info, debug/);
+    expect(problems.find((line) => line.startsWith('LOG_LEVEL="loud"'))).toMatch(
+      /fatal, error, warn, info, debug/,
+    );
     expect(problems.find((line) => line.startsWith('SWAGGER_ENABLED="maybe"'))).toMatch(/boolean/);
     expect(problems.find((line) => line.startsWith('MAX_BATCH_SIZE=0'))).toMatch(/not be less than 1/);
   });
 
   it('refuses production without API keys unless authentication is disabled explicitly', () => {
-    expect(problemsOf({ NODE_ENV: 'production' })).toEqual([expect.stringMatching(/^API_KEYS=unset: required when NODE_ENV=production/)]);
+    expect(problemsOf({ NODE_ENV: 'production' })).toEqual([
+      expect.stringMatching(/^API_KEYS=unset: required when NODE_ENV=production/),
+    ]);
     expect(validateEnvironment({ NODE_ENV: 'production', AUTH_DISABLED: 'true' }).AUTH_DISABLED).toBe(true);
-    expect(validateEnvironment({ NODE_ENV: 'production', API_KEYS: 'a-long-enough-key-1234' }).API_KEYS).toHaveLength(1);
+    expect(
+      validateEnvironment({ NODE_ENV: 'production', API_KEYS: 'a-long-enough-key-1234' }).API_KEYS,
+    ).toHaveLength(1);
   });
 
   it('rejects short API keys without printing them', () => {

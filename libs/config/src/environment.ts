@@ -12,6 +12,8 @@ import {
   validateSync,
   ValidationError,
 } from 'class-validator';
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 const NODE_ENVS = ['development', 'production', 'test'] as const;
@@ -28,6 +30,29 @@ function toBoolean({ value }: { value: unknown }): unknown {
 /** Numbers come in as strings; a value that is not a whole decimal number is left as a string so @IsInt names it. */
 function toInteger({ value }: { value: unknown }): unknown {
   return typeof value === 'string' && /^\s*-?\d+\s*$/.test(value) ? Number(value) : value;
+}
+
+let packageVersion: string | undefined;
+
+/**
+ * The version in the nearest package.json above this file: the repository root both from libs/config/src (ts-node,
+ * Jest) and from dist/libs/config/src (built), since the build writes no package.json into dist/. Read once.
+ */
+function versionFromPackageJson(): string {
+  if (packageVersion !== undefined) return packageVersion;
+  packageVersion = '0.0.0-unknown';
+  for (let dir = __dirname; ; dir = dirname(dir)) {
+    try {
+      const { version } = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as {
+        version?: unknown;
+      };
+      if (typeof version === 'string') packageVersion = version;
+      break;
+    } catch {
+      if (dirname(dir) === dir) break;
+    }
+  }
+  return packageVersion;
 }
 
 function emptyToUndefined({ value }: { value: unknown }): unknown {
@@ -54,6 +79,15 @@ export class Environment {
 
   @IsIn(LOG_LEVELS)
   LOG_LEVEL: (typeof LOG_LEVELS)[number] = 'info';
+
+  /** `service` on every log line. */
+  @Matches(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, { message: 'must be letters, digits, ".", "_" or "-"' })
+  SERVICE_NAME = 'ml-inference';
+
+  /** `version` on every log line and in the OpenAPI document; defaults to package.json's version. */
+  @IsString()
+  @MinLength(1)
+  SERVICE_VERSION: string = versionFromPackageJson();
 
   /** Human-readable logs for a terminal; JSON lines otherwise. */
   @Transform(toBoolean)
@@ -137,14 +171,20 @@ const SECRETS = new Set(['API_KEYS']);
 function describe(error: ValidationError): string {
   const reasons = Object.values(error.constraints ?? {});
   const shown =
-    error.value === undefined ? 'unset' : SECRETS.has(error.property) ? '<redacted>' : JSON.stringify(error.value);
+    error.value === undefined
+      ? 'unset'
+      : SECRETS.has(error.property)
+        ? '<redacted>'
+        : JSON.stringify(error.value);
   return `${error.property}=${shown}: ${reasons.join('; ')}`;
 }
 
 /** Validates once at boot. Unknown variables are ignored: the process environment holds far more than ours. */
 export function validateEnvironment(raw: Record<string, unknown>): Environment {
   const known = new Set(Object.keys(new Environment()));
-  const ours = Object.fromEntries(Object.entries(raw).filter(([key, value]) => known.has(key) && value !== undefined));
+  const ours = Object.fromEntries(
+    Object.entries(raw).filter(([key, value]) => known.has(key) && value !== undefined),
+  );
   const env = plainToInstance(Environment, ours);
   const problems = validateSync(env, { whitelist: true }).map(describe);
   if (env.NODE_ENV === 'production' && env.API_KEYS.length === 0 && !env.AUTH_DISABLED) {
