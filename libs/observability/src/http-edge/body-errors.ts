@@ -1,0 +1,54 @@
+import { DomainError, FieldProblem } from '../problems/domain-error';
+import { summarise } from '../problems/validation-problem';
+
+export class PayloadTooLargeError extends DomainError {
+  constructor(limit: string) {
+    super({
+      code: 'payload-too-large',
+      status: 413,
+      title: 'Payload too large',
+      detail: `The body is larger than the limit of ${limit} (BODY_LIMIT).`,
+    });
+  }
+}
+
+export class UnsupportedMediaTypeError extends DomainError {
+  constructor(detail: string) {
+    super({ code: 'unsupported-media-type', status: 415, title: 'Unsupported media type', detail });
+  }
+}
+
+export class MalformedJsonError extends DomainError {
+  constructor(reason: string) {
+    super({
+      code: 'malformed-json',
+      status: 400,
+      title: 'Malformed JSON',
+      detail: `The body is not valid JSON: ${reason}`,
+    });
+  }
+}
+
+export class RequestAbortedError extends DomainError {
+  constructor() {
+    super({
+      code: 'request-aborted',
+      status: 400,
+      title: 'Request aborted',
+      detail: 'The connection closed before the whole body arrived.',
+    });
+  }
+}
+
+/** NaN, ±Infinity or a number too large for a double: JSON has no such values, but Python's json.dumps writes them. */
+export class NonFiniteNumberError extends DomainError {
+  constructor(errors: FieldProblem[]) {
+    super({
+      code: 'non-finite-number',
+      status: 422,
+      title: 'Non-finite number',
+      detail: summarise(errors),
+      errors,
+    });
+  }
+}

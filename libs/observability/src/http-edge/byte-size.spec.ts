@@ -1,0 +1,19 @@
+import { parseByteSize } from './byte-size';
+
+describe('parseByteSize', () => {
+  it.each([
+    ['100000', 100000],
+    ['512b', 512],
+    ['512kb', 524288],
+    ['1mb', 1048576],
+    ['1.5MB', 1572864],
+    [' 2 kb ', 2048],
+  ])('%s is %d bytes', (text, bytes) => {
+    expect(parseByteSize(text)).toBe(bytes);
+  });
+
+  it('rejects what BODY_LIMIT would reject', () => {
+    expect(() => parseByteSize('1gb')).toThrow('not a byte size: "1gb"');
+    expect(() => parseByteSize('-1')).toThrow('not a byte size');
+  });
+});

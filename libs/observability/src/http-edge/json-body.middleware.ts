@@ -1,0 +1,123 @@
+import { AppConfig } from '@app/config';
+import { Injectable, NestMiddleware } from '@nestjs/common';
+import type { NextFunction, Request, Response } from 'express';
+import {
+  MalformedJsonError,
+  PayloadTooLargeError,
+  RequestAbortedError,
+  UnsupportedMediaTypeError,
+} from './body-errors';
+import { parseByteSize } from './byte-size';
+import { parseJsonBody } from './parse-json';
+
+/** Methods whose body this service reads; a body on any other method is ignored, as Express does. */
+const BODY_METHODS = new Set(['POST', 'PUT', 'PATCH']);
+
+/** `application/json` and structured-syntax JSON types such as `application/merge-patch+json`. */
+const JSON_MEDIA_TYPE = /^application\/(?:[a-z0-9!#$&^_.-]+\+)?json$/;
+
+function hasBody(req: Request): boolean {
+  const length = req.headers['content-length'];
+  return req.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
+}
+
+/** Rejects what this parser cannot read before reading anything. */
+function checkRepresentation(req: Request): void {
+  const encoding = (req.headers['content-encoding'] ?? 'identity').trim().toLowerCase();
+  if (encoding !== 'identity') {
+    throw new UnsupportedMediaTypeError(
+      `Content-Encoding "${encoding}" is not supported; send the body uncompressed.`,
+    );
+  }
+  const header = req.headers['content-type'];
+  const [mediaType, ...parameters] = (header ?? '').split(';').map((part) => part.trim().toLowerCase());
+  if (!JSON_MEDIA_TYPE.test(mediaType)) {
+    const got = header === undefined ? 'no Content-Type' : `"${header}"`;
+    throw new UnsupportedMediaTypeError(
+      `The body must be JSON sent as Content-Type: application/json; got ${got}.`,
+    );
+  }
+  const charset = parameters.find((parameter) => parameter.startsWith('charset='))?.slice('charset='.length);
+  if (charset !== undefined && !['utf-8', 'utf8', '"utf-8"'].includes(charset)) {
+    throw new UnsupportedMediaTypeError(`JSON bodies must be UTF-8; got charset=${charset}.`);
+  }
+}
+
+/** Reads the body, stopping at `limit` bytes: a client cannot make the process buffer more than that. */
+function readBody(req: Request, limit: number, limitText: string): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let received = 0;
+    const cleanup = () => {
+      req.off('data', onData);
+      req.off('end', onEnd);
+      req.off('error', onError);
+      req.off('close', onClose);
+    };
+    // What is left of an oversized body keeps flowing and is discarded, so the connection can be reused.
+    const onData = (chunk: Buffer) => {
+      received += chunk.length;
+      if (received > limit) {
+        cleanup();
+        req.resume();
+        reject(new PayloadTooLargeError(limitText));
+        return;
+      }
+      chunks.push(chunk);
+    };
+    const onEnd = () => {
+      cleanup();
+      resolve(Buffer.concat(chunks, received));
+    };
+    const onError = () => {
+      cleanup();
+      reject(new RequestAbortedError());
+    };
+    const onClose = () => {
+      if (req.complete) return;
+      cleanup();
+      reject(new RequestAbortedError());
+    };
+    req.on('data', onData);
+    req.on('end', onEnd);
+    req.on('error', onError);
+    req.on('close', onClose);
+  });
+}
+
+/**
+ * Express' JSON parser, rebuilt as a Nest middleware (the app is created with `bodyParser: false`) so that every
+ * failure is a DomainError and answered as problem+json by ProblemDetailsFilter: 413 over BODY_LIMIT, 415 for a
+ * body that is not UTF-8 JSON, 400 for malformed JSON, 422 for non-finite numbers. Sets `req.body`; a request
+ * without a body keeps `req.body` undefined.
+ */
+@Injectable()
+export class JsonBodyMiddleware implements NestMiddleware {
+  private readonly limit: number;
+  private readonly limitText: string;
+  private readonly decoder = new TextDecoder('utf-8', { fatal: true });
+
+  constructor(config: AppConfig) {
+    this.limitText = config.get('BODY_LIMIT');
+    this.limit = parseByteSize(this.limitText);
+  }
+
+  async use(req: Request, _res: Response, next: NextFunction): Promise<void> {
+    // `readableEnded`: someone else (a body parser left on) has consumed the stream; waiting would hang.
+    if (!BODY_METHODS.has(req.method) || !hasBody(req) || req.readableEnded) return next();
+    checkRepresentation(req);
+    const declared = Number(req.headers['content-length']);
+    if (Number.isFinite(declared) && declared > this.limit) throw new PayloadTooLargeError(this.limitText);
+
+    const raw = await readBody(req, this.limit, this.limitText);
+    if (raw.length === 0) return next();
+    let text: string;
+    try {
+      text = this.decoder.decode(raw);
+    } catch {
+      throw new MalformedJsonError('the body is not valid UTF-8');
+    }
+    req.body = parseJsonBody(text);
+    next();
+  }
+}

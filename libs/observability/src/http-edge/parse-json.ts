@@ -1,0 +1,172 @@
+import { randomUUID } from 'node:crypto';
+import type { FieldProblem } from '../problems/domain-error';
+import { appendPath, ROOT_PATH } from '../problems/field-path';
+import { MalformedJsonError, NonFiniteNumberError } from './body-errors';
+import { describeOffset, syntaxErrorOffset } from './json-syntax';
+
+/** Overflowing literals can be thousands of digits long; the message shows their start. */
+const SHOWN_LITERAL = 32;
+
+interface NonFiniteToken {
+  /** As written in the body: `NaN`, `Infinity`, `-Infinity`, `1e999`. */
+  literal: string;
+}
+
+function isDigit(char: string): boolean {
+  return char >= '0' && char <= '9';
+}
+
+function isWordChar(char: string): boolean {
+  return /[A-Za-z0-9_$]/.test(char);
+}
+
+/**
+ * Rewrites every non-finite token outside strings into a string marker that JSON.parse accepts, so that the
+ * parsed value tells where each one was. A marker carries a random nonce: no string in the body can forge one.
+ * Returns undefined when there was nothing to rewrite.
+ */
+function markNonFiniteTokens(
+  text: string,
+): { text: string; marker: string; tokens: NonFiniteToken[] } | undefined {
+  const marker = `__non_finite_${randomUUID()}_`;
+  const tokens: NonFiniteToken[] = [];
+  let out = '';
+  let copiedUpTo = 0;
+  let i = 0;
+  const replace = (start: number, end: number, literal: string) => {
+    out += `${text.slice(copiedUpTo, start)}"${marker}${tokens.length}"`;
+    tokens.push({ literal });
+    copiedUpTo = end;
+  };
+  while (i < text.length) {
+    const char = text[i];
+    if (char === '"') {
+      // Skip the string, escapes included, so "NaN" or "1e999" inside a string are left alone.
+      i++;
+      while (i < text.length && text[i] !== '"') i += text[i] === '\\' ? 2 : 1;
+      i++;
+    } else if (char === '-' || isDigit(char)) {
+      const start = i;
+      i++;
+      if (char === '-' && i < text.length && /[A-Za-z]/.test(text[i])) {
+        while (i < text.length && isWordChar(text[i])) i++;
+        const word = text.slice(start, i);
+        if (word === '-Infinity' || word === '-NaN') replace(start, i, word);
+      } else {
+        while (i < text.length && /[0-9eE+.-]/.test(text[i])) i++;
+        const literal = text.slice(start, i);
+        const value = Number(literal);
+        // A malformed literal (NaN here) is left for JSON.parse to report; an overflow is the case we want.
+        if (!Number.isNaN(value) && !Number.isFinite(value)) replace(start, i, literal);
+      }
+    } else if (/[A-Za-z_$]/.test(char)) {
+      const start = i;
+      while (i < text.length && isWordChar(text[i])) i++;
+      const word = text.slice(start, i);
+      if (word === 'NaN' || word === 'Infinity') replace(start, i, word);
+    } else {
+      i++;
+    }
+  }
+  if (tokens.length === 0) return undefined;
+  return { text: out + text.slice(copiedUpTo), marker, tokens };
+}
+
+function describe(path: string, literal: string): string {
+  const shown = literal.length > SHOWN_LITERAL ? `${literal.slice(0, SHOWN_LITERAL)}…` : literal;
+  const what = /^-?(NaN|Infinity)$/.test(literal)
+    ? shown
+    : `${shown}, which overflows to ${literal.startsWith('-') ? '-' : ''}Infinity`;
+  return `${path} is ${what}; only finite numbers are accepted`;
+}
+
+/** A quick pass without paths: true when JSON.parse produced ±Infinity somewhere (an overflowing literal). */
+function hasNonFiniteNumber(value: unknown): boolean {
+  const pending: unknown[] = [value];
+  while (pending.length > 0) {
+    const current = pending.pop();
+    if (typeof current === 'number') {
+      if (!Number.isFinite(current)) return true;
+    } else if (Array.isArray(current)) {
+      pending.push(...(current as unknown[]));
+    } else if (typeof current === 'object' && current !== null) {
+      pending.push(...Object.values(current as Record<string, unknown>));
+    }
+  }
+  return false;
+}
+
+/**
+ * Finds markers (and, should one slip through, non-finite numbers) in document order. Iterative: a body may nest
+ * deeper than the call stack allows.
+ */
+function findNonFinite(
+  value: unknown,
+  marker: string | undefined,
+  tokens: readonly NonFiniteToken[],
+): FieldProblem[] {
+  const problems: FieldProblem[] = [];
+  const pending: Array<{ value: unknown; path: string }> = [{ value, path: '' }];
+  while (pending.length > 0) {
+    const { value: current, path } = pending.pop()!;
+    const field = path === '' ? ROOT_PATH : path;
+    if (typeof current === 'number' && !Number.isFinite(current)) {
+      problems.push({ field, message: describe(field, String(current)) });
+    } else if (typeof current === 'string' && marker !== undefined && current.startsWith(marker)) {
+      const token = tokens[Number(current.slice(marker.length))];
+      if (token !== undefined) problems.push({ field, message: describe(field, token.literal) });
+    } else if (Array.isArray(current)) {
+      for (let index = current.length - 1; index >= 0; index--) {
+        pending.push({ value: current[index], path: appendPath(path, index) });
+      }
+    } else if (typeof current === 'object' && current !== null) {
+      const entries = Object.entries(current);
+      for (let index = entries.length - 1; index >= 0; index--) {
+        pending.push({ value: entries[index][1], path: appendPath(path, entries[index][0]) });
+      }
+    }
+  }
+  return problems;
+}
+
+/** V8 gives a position for some syntax errors and not for others; the client always gets one. */
+function withPosition(text: string, message: string): string {
+  if (/position \d+/.test(message)) return message;
+  const offset = syntaxErrorOffset(text);
+  return offset === undefined ? message : `${message} at ${describeOffset(text, offset)}`;
+}
+
+/**
+ * JSON.parse, plus a 422 naming each non-finite number and its path: the bare `NaN`/`Infinity`/`-Infinity` that
+ * Python's json.dumps writes (invalid JSON, so they are found by a second, marking pass only when parsing fails)
+ * and literals such as `1e999` that JSON.parse silently turns into Infinity. Anything else invalid is a 400 with
+ * the parser's own message, which gives the position.
+ */
+export function parseJsonBody(text: string): unknown {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    const reason = withPosition(text, error instanceof Error ? error.message : String(error));
+    const marked = markNonFiniteTokens(text);
+    if (marked === undefined) throw new MalformedJsonError(reason);
+    let rescued: unknown;
+    try {
+      rescued = JSON.parse(marked.text);
+    } catch {
+      // Invalid for another reason too: report that, with positions in the text the client sent.
+      throw new MalformedJsonError(reason);
+    }
+    throw new NonFiniteNumberError(findNonFinite(rescued, marked.marker, marked.tokens));
+  }
+  if (hasNonFiniteNumber(value)) {
+    // Overflowing literals: parse again with markers so the message quotes them as written.
+    const marked = markNonFiniteTokens(text);
+    const problems =
+      marked === undefined
+        ? findNonFinite(value, undefined, [])
+        : findNonFinite(JSON.parse(marked.text), marked.marker, marked.tokens);
+    throw new NonFiniteNumberError(problems);
+  }
+  return value;
+}

@@ -1,0 +1,126 @@
+import { Controller, Get, INestApplication, Post, Req } from '@nestjs/common';
+import type { Request } from 'express';
+import request from 'supertest';
+import { createObservabilityApp, LogCapture } from '../../../../test/support/observability-app';
+
+@Controller()
+class LoggedController {
+  @Get('health')
+  health() {
+    return { status: 'ok' };
+  }
+
+  @Get('ready')
+  ready() {
+    return { status: 'ok' };
+  }
+
+  @Get('whoami')
+  whoami(@Req() req: Request) {
+    return { id: req.id };
+  }
+
+  @Post('login')
+  login(@Req() req: Request) {
+    // A careless handler logging the headers it got must not leak them either.
+    req.log.info({ headers: req.headers }, 'handler saw headers');
+    return { ok: true };
+  }
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+
+describe('LoggingModule', () => {
+  let app: INestApplication;
+  let logs: LogCapture;
+
+  beforeAll(async () => {
+    ({ app, logs } = await createObservabilityApp([LoggedController], {
+      LOG_LEVEL: 'info',
+      SERVICE_NAME: 'svc-test',
+    }));
+  });
+  afterAll(() => app.close());
+  beforeEach(() => logs.clear());
+
+  it('writes one lean JSON line per request with service, version, method, url, status, time and id', async () => {
+    await request(app.getHttpServer()).get('/whoami?verbose=1').set('X-Request-Id', 'abc-123').expect(200);
+    expect(logs.requestLines).toHaveLength(1);
+    const [line] = logs.requestLines;
+    expect(line).toEqual({
+      level: 'info',
+      time: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
+      service: 'svc-test',
+      version: '9.8.7-test',
+      pid: process.pid,
+      reqId: 'abc-123',
+      req: { id: 'abc-123', method: 'GET', url: '/whoami?verbose=1' },
+      res: { statusCode: 200 },
+      responseTime: expect.any(Number),
+      msg: 'request completed',
+    });
+  });
+
+  it('keeps a sane X-Request-Id, echoes it and exposes it as req.id', async () => {
+    const res = await request(app.getHttpServer())
+      .get('/whoami')
+      .set('X-Request-Id', 'upstream.id:42_x')
+      .expect(200);
+    expect(res.headers['x-request-id']).toBe('upstream.id:42_x');
+    expect(res.body).toEqual({ id: 'upstream.id:42_x' });
+  });
+
+  it.each([
+    ['absent', undefined],
+    ['with spaces', 'a b'],
+    ['too long', 'x'.repeat(129)],
+    ['with a newline-like payload', 'id\\n{"level":"fatal"}'],
+  ])('generates a UUID when the incoming id is %s', async (_case, incoming) => {
+    const req = request(app.getHttpServer()).get('/whoami');
+    if (incoming !== undefined) req.set('X-Request-Id', incoming);
+    const res = await req.expect(200);
+    expect(res.headers['x-request-id']).toMatch(UUID);
+    expect(res.body.id).toBe(res.headers['x-request-id']);
+    expect((logs.requestLines[0].req as { id: string }).id).toBe(res.headers['x-request-id']);
+  });
+
+  it('never writes API keys, bearer tokens or cookies', async () => {
+    await request(app.getHttpServer())
+      .post('/login')
+      .set('Authorization', 'Bearer secret-value-123456')
+      .set('X-API-Key', 'key-secret-abcdef-7890')
+      .set('Cookie', 'session=cookie-secret-42')
+      .expect(201);
+    const everything = logs.raw.join('');
+    expect(logs.lines.length).toBeGreaterThanOrEqual(2);
+    expect(everything).not.toContain('secret-value-123456');
+    expect(everything).not.toContain('key-secret-abcdef-7890');
+    expect(everything).not.toContain('cookie-secret-42');
+    const handlerLine = logs.lines.find((line) => line.msg === 'handler saw headers');
+    expect(handlerLine?.headers).toMatchObject({
+      authorization: '[redacted]',
+      'x-api-key': '[redacted]',
+      cookie: '[redacted]',
+    });
+  });
+
+  it('keeps probes out of the request log but still gives them an id', async () => {
+    const health = await request(app.getHttpServer()).get('/health').expect(200);
+    await request(app.getHttpServer()).get('/ready/').expect(200);
+    await request(app.getHttpServer()).get('/metrics').expect(200);
+    expect(health.headers['x-request-id']).toMatch(UUID);
+    expect(logs.requestLines).toEqual([]);
+  });
+});
+
+describe('LoggingModule with LOG_LEVEL=warn', () => {
+  it('drops info request lines', async () => {
+    const { app, logs } = await createObservabilityApp([LoggedController], { LOG_LEVEL: 'warn' });
+    try {
+      await request(app.getHttpServer()).get('/whoami').expect(200);
+      expect(logs.requestLines).toEqual([]);
+    } finally {
+      await app.close();
+    }
+  });
+});

@@ -1,0 +1,37 @@
+import { Injectable } from '@nestjs/common';
+import { InjectMetric } from '@willsoto/nestjs-prometheus';
+import type { Counter, Gauge, Histogram } from 'prom-client';
+import { MODEL_INFERENCE_DURATION_SECONDS, MODEL_LOADED, MODEL_PREDICTIONS_TOTAL } from './metric-names';
+
+type ModelLabels = 'model' | 'version';
+
+/**
+ * The model metrics, behind methods so the inference code names what happened rather than which metric moves.
+ * Label values are model names, versions and class labels: bounded by what the model repository serves.
+ */
+@Injectable()
+export class InferenceMetrics {
+  constructor(
+    @InjectMetric(MODEL_INFERENCE_DURATION_SECONDS) private readonly inferenceSeconds: Histogram<ModelLabels>,
+    @InjectMetric(MODEL_PREDICTIONS_TOTAL) private readonly predictions: Counter<ModelLabels | 'label'>,
+    @InjectMetric(MODEL_LOADED) private readonly loaded: Gauge<ModelLabels>,
+  ) {}
+
+  /** Time spent in the runtime for one batch (not the whole request: http_request_duration_seconds has that). */
+  observeInference(model: string, version: string, seconds: number): void {
+    this.inferenceSeconds.observe({ model, version }, seconds);
+  }
+
+  /**
+   * Predictions made, per predicted class label. A regressor has no classes: pass `label` '' (the exposition
+   * then shows `label=""`), so its counter is one series per model version and still sums like the others.
+   */
+  countPredictions(model: string, version: string, label: string, count = 1): void {
+    this.predictions.inc({ model, version, label }, count);
+  }
+
+  /** 1 once the model's session is ready, 0 while it loads or after it failed or was unloaded. */
+  setModelLoaded(model: string, version: string, loaded: boolean): void {
+    this.loaded.set({ model, version }, loaded ? 1 : 0);
+  }
+}

@@ -1,0 +1,14 @@
+/** Names and buckets in one place, so the exposition test and the dashboards read the same spelling. */
+export const HTTP_REQUESTS_TOTAL = 'http_requests_total';
+export const HTTP_REQUEST_DURATION_SECONDS = 'http_request_duration_seconds';
+export const MODEL_INFERENCE_DURATION_SECONDS = 'model_inference_duration_seconds';
+export const MODEL_PREDICTIONS_TOTAL = 'model_predictions_total';
+export const MODEL_LOADED = 'model_loaded';
+
+/** Whole requests: 1 ms (a probe) to 10 s (a large batch on a busy CPU). */
+export const HTTP_DURATION_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+
+/** One session run: 0.1 ms (a small tree ensemble) to 1 s (a large network on a batch). */
+export const INFERENCE_DURATION_BUCKETS = [
+  0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1,
+];

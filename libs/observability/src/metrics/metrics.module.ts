@@ -1,0 +1,80 @@
+import { Global, MiddlewareConsumer, Module, NestModule, RequestMethod } from '@nestjs/common';
+import { register } from 'prom-client';
+import {
+  makeCounterProvider,
+  makeGaugeProvider,
+  makeHistogramProvider,
+  PrometheusModule,
+} from '@willsoto/nestjs-prometheus';
+import { HttpMetricsMiddleware, METRICS_PATH } from './http-metrics.middleware';
+import { InferenceMetrics } from './inference-metrics';
+import {
+  HTTP_DURATION_BUCKETS,
+  HTTP_REQUEST_DURATION_SECONDS,
+  HTTP_REQUESTS_TOTAL,
+  INFERENCE_DURATION_BUCKETS,
+  MODEL_INFERENCE_DURATION_SECONDS,
+  MODEL_LOADED,
+  MODEL_PREDICTIONS_TOTAL,
+} from './metric-names';
+
+const MISNAMED_DEFAULT_GAUGES = [
+  'nodejs_active_handles_total',
+  'nodejs_active_requests_total',
+  'nodejs_active_resources_total',
+];
+
+/**
+ * Prometheus exposition at GET /metrics with prom-client's default process metrics (CPU, memory, GC, event-loop
+ * lag), HTTP request metrics for every route, and InferenceMetrics for the inference code. Global, so the
+ * inference library can inject InferenceMetrics without importing this module.
+ *
+ * Metrics live in prom-client's global registry: several apps in one process (specs) share them.
+ */
+@Global()
+@Module({
+  imports: [PrometheusModule.register({ path: METRICS_PATH, defaultMetrics: { enabled: true } })],
+  providers: [
+    makeCounterProvider({
+      name: HTTP_REQUESTS_TOTAL,
+      help: 'HTTP requests answered, by method, route pattern and status code.',
+      labelNames: ['method', 'route', 'status'],
+    }),
+    makeHistogramProvider({
+      name: HTTP_REQUEST_DURATION_SECONDS,
+      help: 'Time from receiving an HTTP request to finishing its response, by method, route pattern and status.',
+      labelNames: ['method', 'route', 'status'],
+      buckets: HTTP_DURATION_BUCKETS,
+    }),
+    makeHistogramProvider({
+      name: MODEL_INFERENCE_DURATION_SECONDS,
+      help: 'Time spent running one batch through a model session.',
+      labelNames: ['model', 'version'],
+      buckets: INFERENCE_DURATION_BUCKETS,
+    }),
+    makeCounterProvider({
+      name: MODEL_PREDICTIONS_TOTAL,
+      help: 'Predictions made, by model, version and predicted label ("" for regressors).',
+      labelNames: ['model', 'version', 'label'],
+    }),
+    makeGaugeProvider({
+      name: MODEL_LOADED,
+      help: '1 when the model version is loaded and serving, 0 otherwise.',
+      labelNames: ['model', 'version'],
+    }),
+    HttpMetricsMiddleware,
+    InferenceMetrics,
+  ],
+  exports: [InferenceMetrics],
+})
+export class MetricsModule implements NestModule {
+  constructor() {
+    // prom-client names these gauges `_total`, which Prometheus reserves for counters: `promtool check metrics`
+    // rejects the whole exposition for it. They are the least useful of the defaults, so they go.
+    for (const name of MISNAMED_DEFAULT_GAUGES) register.removeSingleMetric(name);
+  }
+
+  configure(consumer: MiddlewareConsumer): void {
+    consumer.apply(HttpMetricsMiddleware).forRoutes({ path: '*', method: RequestMethod.ALL });
+  }
+}

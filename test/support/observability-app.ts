@@ -1,0 +1,86 @@
+import { AppConfig, validateEnvironment } from '@app/config';
+import {
+  HttpEdgeModule,
+  LOG_DESTINATION,
+  LoggingModule,
+  MetricsModule,
+  ProblemDetailsFilter,
+  validationProblem,
+} from '@app/observability';
+import { Global, INestApplication, Module, Type, ValidationPipe } from '@nestjs/common';
+import { APP_FILTER, APP_PIPE } from '@nestjs/core';
+import { Test } from '@nestjs/testing';
+import { Logger } from 'nestjs-pino';
+
+/** One parsed JSON log line. */
+export type LogLine = Record<string, unknown>;
+
+/** A pino destination that keeps every line, so a spec can assert on exactly what would reach stdout. */
+export class LogCapture {
+  readonly raw: string[] = [];
+
+  write(chunk: string): void {
+    this.raw.push(chunk);
+  }
+
+  get lines(): LogLine[] {
+    return this.raw.map((line) => JSON.parse(line) as LogLine);
+  }
+
+  /** Lines pino-http wrote when a response finished. */
+  get requestLines(): LogLine[] {
+    return this.lines.filter((line) => line.res !== undefined && line.responseTime !== undefined);
+  }
+
+  clear(): void {
+    this.raw.length = 0;
+  }
+}
+
+export interface ObservabilityTestApp {
+  app: INestApplication;
+  logs: LogCapture;
+}
+
+/**
+ * A small app wired the way AppModule wires the observability library (config, logging, metrics, body parser,
+ * problem filter, ValidationPipe with validationProblem), around the given controllers.
+ */
+export async function createObservabilityApp(
+  controllers: Type[],
+  env: Record<string, string> = {},
+  providers: Type[] = [],
+): Promise<ObservabilityTestApp> {
+  const environment = validateEnvironment({ NODE_ENV: 'test', SERVICE_VERSION: '9.8.7-test', ...env });
+  const config = { get: (key: keyof typeof environment) => environment[key] } as unknown as AppConfig;
+
+  @Global()
+  @Module({ providers: [{ provide: AppConfig, useValue: config }], exports: [AppConfig] })
+  class TestConfigModule {}
+
+  const logs = new LogCapture();
+  const moduleRef = await Test.createTestingModule({
+    imports: [TestConfigModule, LoggingModule, MetricsModule, HttpEdgeModule],
+    controllers,
+    providers: [
+      ...providers,
+      { provide: APP_FILTER, useClass: ProblemDetailsFilter },
+      {
+        provide: APP_PIPE,
+        useValue: new ValidationPipe({
+          whitelist: true,
+          forbidNonWhitelisted: true,
+          transform: true,
+          exceptionFactory: validationProblem,
+        }),
+      },
+    ],
+  })
+    .overrideProvider(LOG_DESTINATION)
+    .useValue(logs)
+    .compile();
+  const app = moduleRef.createNestApplication({ bodyParser: false, bufferLogs: true });
+  app.useLogger(app.get(Logger));
+  await app.init();
+  return { app, logs };
+}
