@@ -9,6 +9,8 @@ module.exports = {
     '^.+\\.ts$': 'ts-jest',
   },
   testEnvironment: 'node',
+  // onnxruntime-node returns typed arrays from Node's main realm; see the file for why this is needed.
+  setupFiles: ['<rootDir>/test/support/cross-realm-typed-arrays.ts'],
   moduleNameMapper: {
     '^@app/(config|inference|observability)(|/.*)$': '<rootDir>/libs/$1/src$2',
   },

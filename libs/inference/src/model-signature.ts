@@ -32,8 +32,10 @@ export interface ModelManifest {
  * - `logits`: raw scores, one column per class; the service applies softmax;
  * - `positive-probability`: one column, the probability of the second class (a graph ending in Sigmoid);
  *   the first class gets 1 − p.
+ * - `positive-logit`: one column, the logit of the second class (a binary net trained with BCEWithLogitsLoss and
+ *   exported without its Sigmoid, declared a classifier in model.json); the service applies the sigmoid.
  */
-export type ScoreKind = 'probabilities' | 'logits' | 'positive-probability';
+export type ScoreKind = 'probabilities' | 'logits' | 'positive-probability' | 'positive-logit';
 
 export interface ClassifierOutputs {
   task: 'classification';
@@ -43,6 +45,11 @@ export interface ClassifierOutputs {
   scoreKind: ScoreKind;
   /** Output holding the predicted label per row (scikit-learn exports); absent means argmax of the scores. */
   labelOutput?: string;
+  /**
+   * The labels as the graph itself names them, in the same order as `labels`; set only when model.json renames
+   * them, so a value read from `labelOutput` can be mapped to its class.
+   */
+  graphLabels?: ClassLabel[];
 }
 
 export interface RegressorOutputs {

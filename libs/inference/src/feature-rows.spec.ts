@@ -1,0 +1,86 @@
+import { InvalidInstancesError } from './errors';
+import { toFeatureRows } from './feature-rows';
+import { ModelSignature } from './model-signature';
+
+const signature = (overrides: Partial<ModelSignature> = {}): ModelSignature => ({
+  input: { name: 'x', type: 'float32', shape: ['N', 3] },
+  featureCount: 3,
+  outputs: [],
+  head: { task: 'regression', valueOutput: 'y', targets: 1 },
+  ...overrides,
+});
+
+function problems(instances: unknown[], sig = signature()): Array<{ field: string; message: string }> {
+  try {
+    toFeatureRows(
+      instances,
+      sig,
+      instances.map((_, i) => `instances[${i}]`),
+    );
+  } catch (error) {
+    if (error instanceof InvalidInstancesError) return error.errors ?? [];
+    throw error;
+  }
+  throw new Error('expected the instances to be rejected');
+}
+
+describe('toFeatureRows', () => {
+  it('passes numeric rows through unchanged', () => {
+    expect(toFeatureRows([[1, 2.5, -3]], signature(), ['features'])).toEqual([[1, 2.5, -3]]);
+  });
+
+  it('orders named features as the model does', () => {
+    const named = signature({ features: ['a', 'b', 'c'] });
+    expect(toFeatureRows([{ c: 3, a: 1, b: 2 }], named, ['instances[0]'])).toEqual([[1, 2, 3]]);
+  });
+
+  it('names each bad value without coercing it', () => {
+    expect(
+      problems([
+        [1, '2', null],
+        [true, Infinity, -Infinity],
+        [NaN, 1, 2],
+      ]),
+    ).toEqual([
+      { field: 'instances[0][1]', message: 'instances[0][1] must be a number, got the string "2"' },
+      { field: 'instances[0][2]', message: 'instances[0][2] must be a number, got null' },
+      { field: 'instances[1][0]', message: 'instances[1][0] must be a number, got boolean true' },
+      { field: 'instances[1][1]', message: 'instances[1][1] is Infinity; only finite numbers are accepted' },
+      { field: 'instances[1][2]', message: 'instances[1][2] is -Infinity; only finite numbers are accepted' },
+      { field: 'instances[2][0]', message: 'instances[2][0] is NaN; only finite numbers are accepted' },
+    ]);
+  });
+
+  it('names rows of the wrong length and rows that are not rows', () => {
+    expect(problems([[1, 2], 'abc', [1, 2, 3]])).toEqual([
+      { field: 'instances[0]', message: 'instances[0] has 2 values; the model expects 3 features' },
+      { field: 'instances[1]', message: 'instances[1] must be an array of 3 numbers, got the string "abc"' },
+    ]);
+  });
+
+  it('names missing and unknown features of named rows', () => {
+    const named = signature({ features: ['a', 'b', 'c'] });
+    expect(problems([{ a: 1, b: 2, d: 4 }], named)).toEqual([
+      {
+        field: 'instances[0].d',
+        message: 'instances[0].d is not a feature of this model (features: a, b, c)',
+      },
+      { field: 'instances[0].c', message: 'instances[0].c is missing' },
+    ]);
+  });
+
+  it('refuses named rows when the model has no feature names', () => {
+    expect(problems([{ a: 1 }])[0].message).toMatch(/features have no names/);
+  });
+
+  it('requires integers for integer inputs', () => {
+    const ints = signature({ input: { name: 'x', type: 'int64', shape: ['N', 3] } });
+    expect(problems([[1, 2.5, 3]], ints)).toEqual([
+      { field: 'instances[0][1]', message: "instances[0][1] must be an integer: the model's input is int64" },
+    ]);
+  });
+
+  it('stops listing after 20 problems', () => {
+    expect(problems(Array.from({ length: 30 }, () => [1]))).toHaveLength(20);
+  });
+});

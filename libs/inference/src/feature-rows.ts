@@ -1,0 +1,82 @@
+import { FieldProblem, InvalidInstancesError } from './errors';
+import { ModelSignature } from './model-signature';
+
+/** Enough problems to fix a request without turning one bad 32×1000 batch into a megabyte of errors. */
+const MAX_PROBLEMS = 20;
+const INTEGER_TYPES = new Set(['int8', 'int16', 'int32', 'int64', 'uint8', 'uint16', 'uint32', 'uint64']);
+
+function describe(value: unknown): string {
+  if (value === null) return 'null';
+  if (typeof value === 'string') {
+    return `the string ${JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value)}`;
+  }
+  if (typeof value === 'boolean' || typeof value === 'number') return `${typeof value} ${value}`;
+  return Array.isArray(value) ? 'an array' : `a value of type ${typeof value}`;
+}
+
+/**
+ * Turns client instances (rows of numbers, or objects keyed by feature name) into numeric rows in the model's
+ * feature order, or throws one 422 that names every bad field. Nothing is coerced: "1.5", null and true are
+ * rejected rather than guessed at.
+ */
+export function toFeatureRows(
+  instances: readonly unknown[],
+  signature: ModelSignature,
+  rowPaths: readonly string[],
+): number[][] {
+  const problems: FieldProblem[] = [];
+  const problem = (field: string, message: string) => {
+    if (problems.length < MAX_PROBLEMS) problems.push({ field, message: `${field} ${message}` });
+  };
+  const integersOnly = INTEGER_TYPES.has(signature.input.type);
+  const expected = signature.featureCount;
+
+  const checkValue = (value: unknown, field: string): number => {
+    if (typeof value !== 'number') {
+      problem(field, `must be a number, got ${describe(value)}`);
+    } else if (!Number.isFinite(value)) {
+      problem(field, `is ${value}; only finite numbers are accepted`);
+    } else if (integersOnly && !Number.isInteger(value)) {
+      problem(field, `must be an integer: the model's input is ${signature.input.type}`);
+    }
+    return value as number;
+  };
+
+  const rows = instances.map((instance, i) => {
+    const path = rowPaths[i];
+    if (Array.isArray(instance)) {
+      if (instance.length !== expected) {
+        problem(path, `has ${instance.length} values; the model expects ${expected} features`);
+        return [];
+      }
+      return instance.map((value, j) => checkValue(value, `${path}[${j}]`));
+    }
+    if (typeof instance === 'object' && instance !== null) {
+      const names = signature.features;
+      if (!names) {
+        problem(
+          path,
+          `is an object, but this model's features have no names (model.json "features"); send an array of ${expected} numbers`,
+        );
+        return [];
+      }
+      const record = instance as Record<string, unknown>;
+      for (const key of Object.keys(record).filter((k) => !names.includes(k))) {
+        problem(`${path}.${key}`, `is not a feature of this model (features: ${names.join(', ')})`);
+      }
+      return names.map((name) =>
+        name in record
+          ? checkValue(record[name], `${path}.${name}`)
+          : (problem(`${path}.${name}`, 'is missing'), 0),
+      );
+    }
+    problem(
+      path,
+      `must be an array of ${expected} numbers${signature.features ? ' or an object keyed by feature name' : ''}, got ${describe(instance)}`,
+    );
+    return [];
+  });
+
+  if (problems.length > 0) throw new InvalidInstancesError(problems);
+  return rows;
+}

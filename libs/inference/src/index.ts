@@ -1,0 +1,5 @@
+export * from './errors';
+export { InferenceModule } from './inference.module';
+export { ModelLoadError, ModelRegistry, type ModelStatus, type ServedModel } from './model-registry';
+export * from './model-signature';
+export { type PredictionResult, PredictionService } from './prediction.service';

@@ -1,0 +1,179 @@
+import { InferenceMetrics } from '@app/observability';
+import { Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
+import { readFile } from 'node:fs/promises';
+import { InferenceSession } from 'onnxruntime-node';
+import { ModelNotFoundError, ModelNotReadyError } from './errors';
+import { ModelRepository, ModelSource } from './model-repository';
+import { ModelSignature } from './model-signature';
+import { adaptModel } from './onnx';
+import { OnnxRuntime } from './onnx-runtime';
+import { AppConfig } from '@app/config';
+
+/** A model ready to answer: its graph adapted for serving and its session open. */
+export interface ServedModel {
+  name: string;
+  version: string;
+  path: string;
+  signature: ModelSignature;
+  session: InferenceSession;
+  loadedAt: Date;
+}
+
+export interface ModelStatus {
+  name: string;
+  version: string;
+  ready: boolean;
+  model?: ServedModel;
+}
+
+type Phase = 'starting' | 'loading' | 'ready' | 'stopping';
+
+/** Thrown when a model file cannot be served; the process stops on it, naming the file. */
+export class ModelLoadError extends Error {
+  constructor(
+    readonly source: ModelSource,
+    reason: string,
+  ) {
+    super(`cannot load model "${source.name}" version ${source.version} from ${source.path}: ${reason}`);
+    this.name = 'ModelLoadError';
+  }
+}
+
+/**
+ * The models this process serves and whether it is ready. Loading happens after the server listens,
+ * so readiness can honestly answer 503 during a slow load.
+ */
+@Injectable()
+export class ModelRegistry implements OnModuleDestroy {
+  private readonly logger = new Logger(ModelRegistry.name);
+  private readonly models = new Map<string, ServedModel>();
+  private sources: ModelSource[] = [];
+  private phase: Phase = 'starting';
+  private defaultName?: string;
+
+  constructor(
+    private readonly repository: ModelRepository,
+    private readonly runtime: OnnxRuntime,
+    private readonly metrics: InferenceMetrics,
+    private readonly config: AppConfig,
+  ) {}
+
+  /** Ready means every model loaded and not shutting down. */
+  get isReady(): boolean {
+    return this.phase === 'ready';
+  }
+
+  get state(): Phase {
+    return this.phase;
+  }
+
+  async loadAll(): Promise<void> {
+    this.phase = 'loading';
+    this.sources = await this.repository.discover();
+    this.defaultName = this.chooseDefault();
+    for (const source of this.sources) {
+      this.metrics.setModelLoaded(source.name, source.version, false);
+    }
+    for (const source of this.sources) {
+      const started = performance.now();
+      const model = await this.load(source);
+      this.models.set(source.name, model);
+      this.metrics.setModelLoaded(source.name, source.version, true);
+      const { head, featureCount, fixedBatchSize } = model.signature;
+      this.logger.log(
+        {
+          model: source.name,
+          version: source.version,
+          path: source.path,
+          task: head.task,
+          features: featureCount,
+          ...(head.task === 'classification'
+            ? { labels: head.labels, scores: head.scoreKind }
+            : { targets: head.targets }),
+          ...(fixedBatchSize ? { fixedBatchSize } : {}),
+          loadMs: Math.round(performance.now() - started),
+        },
+        `model ${source.name} v${source.version} loaded`,
+      );
+    }
+    if (this.phase === 'loading') this.phase = 'ready';
+  }
+
+  /** Readiness goes to 503 first, so the load balancer stops sending work while in-flight requests finish. */
+  beginShutdown(): void {
+    this.phase = 'stopping';
+  }
+
+  onModuleDestroy(): void {
+    this.beginShutdown();
+  }
+
+  list(): ModelStatus[] {
+    return this.sources.map((source) => {
+      const model = this.models.get(source.name);
+      return { name: source.name, version: source.version, ready: model !== undefined, model };
+    });
+  }
+
+  /** The model that `POST /predict` serves. */
+  getDefault(): ServedModel {
+    if (!this.defaultName) throw new ModelNotReadyError('default');
+    return this.get(this.defaultName);
+  }
+
+  /** A loaded model; 503 while it loads, 404 when no such model is served. */
+  get(name: string): ServedModel {
+    const model = this.models.get(name);
+    if (model) return model;
+    if (this.phase === 'starting' || this.sources.some((s) => s.name === name))
+      throw new ModelNotReadyError(name);
+    throw new ModelNotFoundError(
+      name,
+      this.sources.map((s) => s.name),
+    );
+  }
+
+  /** A served model's status, loaded or not; 404 when no such model is served. */
+  status(name: string): ModelStatus {
+    const status = this.list().find((s) => s.name === name);
+    if (status) return status;
+    if (this.phase === 'starting') throw new ModelNotReadyError(name);
+    throw new ModelNotFoundError(
+      name,
+      this.sources.map((s) => s.name),
+    );
+  }
+
+  private chooseDefault(): string {
+    const wanted = this.config.get('DEFAULT_MODEL');
+    const names = this.sources.map((s) => s.name);
+    if (wanted) {
+      if (!names.includes(wanted)) {
+        throw new Error(`DEFAULT_MODEL="${wanted}" is not among the served models: ${names.join(', ')}`);
+      }
+      return wanted;
+    }
+    if (names.length > 1) {
+      this.logger.warn(
+        `several models and no DEFAULT_MODEL: POST /predict serves "${names[0]}", the first by name`,
+      );
+    }
+    return names[0];
+  }
+
+  private async load(source: ModelSource): Promise<ServedModel> {
+    const fail = (error: unknown): never => {
+      throw new ModelLoadError(source, error instanceof Error ? error.message : String(error));
+    };
+    const bytes = await readFile(source.path).catch(fail);
+    const adapted = (() => {
+      try {
+        return adaptModel(bytes, source.manifest);
+      } catch (error) {
+        return fail(error);
+      }
+    })();
+    const session = await this.runtime.createSession(adapted.bytes).catch(fail);
+    return { ...source, signature: adapted.signature, session, loadedAt: new Date() };
+  }
+}

@@ -1,0 +1,161 @@
+import type {
+  ClassLabel,
+  ClassifierOutputs,
+  ClassPrediction,
+  ModelSignature,
+  Prediction,
+  RegressorOutputs,
+} from '../model-signature';
+
+/** One output tensor as onnxruntime returns it (int64 data arrives as BigInt, strings as strings). */
+export interface OutputTensor {
+  data: ArrayLike<number | bigint | string>;
+  dims: readonly number[];
+}
+
+/**
+ * Turns the output tensors of one run over `rows` rows into one prediction per row, as JSON-ready values: numbers
+ * (never BigInt) and the model's own labels.
+ */
+export function interpretOutputs(
+  signature: ModelSignature,
+  outputs: Readonly<Record<string, OutputTensor>>,
+  rows: number,
+): Prediction[] {
+  const head = signature.head;
+  return head.task === 'classification' ? classify(head, outputs, rows) : regress(head, outputs, rows);
+}
+
+function classify(
+  head: ClassifierOutputs,
+  outputs: Readonly<Record<string, OutputTensor>>,
+  rows: number,
+): ClassPrediction[] {
+  const scores = matrix(outputs, head.scoreOutput, rows);
+  const classCount = head.labels.length;
+  const expectedColumns =
+    head.scoreKind === 'positive-probability' || head.scoreKind === 'positive-logit' ? 1 : classCount;
+  if (scores.columns !== expectedColumns) {
+    throw new Error(
+      `output "${head.scoreOutput}" has ${scores.columns} columns per row; ${head.scoreKind} for ${classCount} classes needs ${expectedColumns}`,
+    );
+  }
+  const predicted = head.labelOutput !== undefined ? matrix(outputs, head.labelOutput, rows) : undefined;
+  // Where the graph's label output names classes differently from the served labels, map by position.
+  const classIndex = new Map((head.graphLabels ?? head.labels).map((label, index) => [String(label), index]));
+
+  return Array.from({ length: rows }, (_, row) => {
+    const probabilities = toProbabilities(head.scoreKind, scores.row(row));
+    let index: number;
+    if (predicted) {
+      const value = predicted.data[row * predicted.columns];
+      const found = classIndex.get(String(value));
+      if (found === undefined) {
+        throw new Error(
+          `output "${head.labelOutput}" predicted ${String(value)}, which is not one of the labels ${JSON.stringify(head.labels)}`,
+        );
+      }
+      index = found;
+    } else {
+      index = argmax(probabilities);
+    }
+    // Integer-like keys are enumerated in ascending order by JavaScript whatever the insertion order;
+    // scikit-learn sorts its classes, so for its models this is label order too.
+    const byLabel: Record<string, number> = {};
+    head.labels.forEach((label: ClassLabel, column) => (byLabel[String(label)] = probabilities[column]));
+    return {
+      task: 'classification',
+      label: head.labels[index],
+      probability: probabilities[index],
+      probabilities: byLabel,
+    };
+  });
+}
+
+function regress(
+  head: RegressorOutputs,
+  outputs: Readonly<Record<string, OutputTensor>>,
+  rows: number,
+): Prediction[] {
+  const values = matrix(outputs, head.valueOutput, rows);
+  if (values.columns !== head.targets) {
+    throw new Error(
+      `output "${head.valueOutput}" has ${values.columns} values per row; the model has ${head.targets} targets`,
+    );
+  }
+  return Array.from({ length: rows }, (_, row) => {
+    const value = values.row(row);
+    return { task: 'regression', value: head.targets === 1 ? value[0] : value };
+  });
+}
+
+interface Matrix {
+  data: ArrayLike<number | bigint | string>;
+  columns: number;
+  /** One row's values as float64 numbers. */
+  row(row: number): number[];
+}
+
+/** Views an output as rows × columns, whatever its rank beyond the batch dimension. */
+function matrix(outputs: Readonly<Record<string, OutputTensor>>, name: string, rows: number): Matrix {
+  const tensor = outputs[name];
+  if (!tensor)
+    throw new Error(
+      `the run returned no output "${name}" (got ${Object.keys(outputs).join(', ') || 'none'})`,
+    );
+  const { data, dims } = tensor;
+  if (dims[0] !== rows) throw new Error(`output "${name}" has ${dims[0]} rows; ${rows} were fed`);
+  const columns = dims.slice(1).reduce((product, dim) => product * dim, 1);
+  if (data.length !== rows * columns) {
+    throw new Error(`output "${name}" holds ${data.length} values, not ${rows} × ${columns}`);
+  }
+  return {
+    data,
+    columns,
+    row: (row) => Array.from({ length: columns }, (_, column) => toFloat(data[row * columns + column], name)),
+  };
+}
+
+function toFloat(value: number | bigint | string, name: string): number {
+  if (typeof value === 'string')
+    throw new Error(`output "${name}" holds strings where numbers were expected`);
+  return Number(value);
+}
+
+/** One probability per class, computed in float64 whatever the output's precision. */
+function toProbabilities(kind: ClassifierOutputs['scoreKind'], scores: number[]): number[] {
+  switch (kind) {
+    case 'probabilities':
+      return scores;
+    case 'logits':
+      return softmax(scores);
+    case 'positive-probability':
+      return [1 - scores[0], scores[0]];
+    case 'positive-logit': {
+      const p = sigmoid(scores[0]);
+      return [1 - p, p];
+    }
+  }
+}
+
+/** Subtracting the largest logit keeps exp() from overflowing and changes nothing in the result. */
+export function softmax(logits: readonly number[]): number[] {
+  const max = Math.max(...logits);
+  const exps = logits.map((logit) => Math.exp(logit - max));
+  const sum = exps.reduce((total, value) => total + value, 0);
+  return exps.map((value) => value / sum);
+}
+
+/** Written so exp() never overflows for large |z|. */
+export function sigmoid(z: number): number {
+  if (z >= 0) return 1 / (1 + Math.exp(-z));
+  const e = Math.exp(z);
+  return e / (1 + e);
+}
+
+/** The first index of the largest value, as numpy's argmax breaks ties. */
+function argmax(values: readonly number[]): number {
+  let best = 0;
+  for (let index = 1; index < values.length; index++) if (values[index] > values[best]) best = index;
+  return best;
+}

@@ -1,0 +1,61 @@
+import { AppConfig } from '@app/config';
+import { InferenceMetrics } from '@app/observability';
+import { Injectable } from '@nestjs/common';
+import { TooManyInstancesError } from './errors';
+import { toFeatureRows } from './feature-rows';
+import { InferenceRunner } from './inference-runner';
+import { ModelRegistry, ServedModel } from './model-registry';
+import { Prediction } from './model-signature';
+import { interpretOutputs } from './onnx';
+
+export interface PredictionResult {
+  model: ServedModel;
+  predictions: Prediction[];
+  /** Rows in the model's feature order, as they were fed to the model. */
+  rows: number[][];
+  latencyMs: number;
+}
+
+/** Validates instances against a model, runs them and turns the outputs into predictions. */
+@Injectable()
+export class PredictionService {
+  constructor(
+    private readonly registry: ModelRegistry,
+    private readonly runner: InferenceRunner,
+    private readonly metrics: InferenceMetrics,
+    private readonly config: AppConfig,
+  ) {}
+
+  /**
+   * @param modelName the model to use; undefined for the default model
+   * @param rowPaths how each instance is named in error messages (`features`, `instances[3]`)
+   */
+  async predict(
+    modelName: string | undefined,
+    instances: readonly unknown[],
+    rowPaths: readonly string[],
+  ): Promise<PredictionResult> {
+    const started = performance.now();
+    const model = modelName === undefined ? this.registry.getDefault() : this.registry.get(modelName);
+    const max = this.config.get('MAX_BATCH_SIZE');
+    if (instances.length > max) throw new TooManyInstancesError(instances.length, max);
+    const rows = toFeatureRows(instances, model.signature, rowPaths);
+
+    const inferenceStarted = performance.now();
+    const outputs = await this.runner.run(model, rows);
+    this.metrics.observeInference(model.name, model.version, (performance.now() - inferenceStarted) / 1000);
+    const predictions = interpretOutputs(model.signature, outputs, rows.length);
+    this.countPredictions(model, predictions);
+    return { model, predictions, rows, latencyMs: performance.now() - started };
+  }
+
+  private countPredictions(model: ServedModel, predictions: Prediction[]): void {
+    const perLabel = new Map<string, number>();
+    for (const prediction of predictions) {
+      const label = prediction.task === 'classification' ? String(prediction.label) : '';
+      perLabel.set(label, (perLabel.get(label) ?? 0) + 1);
+    }
+    for (const [label, count] of perLabel)
+      this.metrics.countPredictions(model.name, model.version, label, count);
+  }
+}
