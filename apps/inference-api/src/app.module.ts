@@ -1,0 +1,51 @@
+import { ConfigModule } from '@app/config';
+import { InferenceModule } from '@app/inference';
+import {
+  LoggingModule,
+  MetricsModule,
+  HttpEdgeModule,
+  ProblemDetailsFilter,
+  validationProblem,
+} from '@app/observability';
+import { DynamicModule, Module, ValidationPipe } from '@nestjs/common';
+import { APP_FILTER, APP_GUARD, APP_PIPE } from '@nestjs/core';
+import { TerminusModule } from '@nestjs/terminus';
+import { ApiKeyGuard } from './auth/api-key.guard';
+import { HealthController } from './health/health.controller';
+import { ModelsController } from './models/models.controller';
+import { PredictController } from './predict/predict.controller';
+
+/** Built by `forRoot()` so the environment is read when the app is created, not when this file is imported. */
+@Module({})
+export class AppModule {
+  static forRoot(): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [
+        ConfigModule.forRoot(),
+        LoggingModule,
+        MetricsModule,
+        HttpEdgeModule,
+        // Readiness is 503 for seconds at every start: that is expected, not an error to log.
+        TerminusModule.forRoot({ logger: false }),
+        InferenceModule,
+      ],
+      controllers: [PredictController, ModelsController, HealthController],
+      providers: [
+        { provide: APP_FILTER, useClass: ProblemDetailsFilter },
+        { provide: APP_GUARD, useClass: ApiKeyGuard },
+        {
+          provide: APP_PIPE,
+          useValue: new ValidationPipe({
+            whitelist: true,
+            forbidNonWhitelisted: true,
+            transform: true,
+            // No implicit conversion: "1.5", null or true where a number belongs is an error, not a guess.
+            transformOptions: { enableImplicitConversion: false },
+            exceptionFactory: validationProblem,
+          }),
+        },
+      ],
+    };
+  }
+}

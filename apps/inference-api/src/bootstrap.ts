@@ -1,0 +1,22 @@
+import { AppConfig } from '@app/config';
+import { NestFactory } from '@nestjs/core';
+import { NestExpressApplication } from '@nestjs/platform-express';
+import { Logger } from 'nestjs-pino';
+import { AppModule } from './app.module';
+import { setupOpenApi } from './openapi';
+
+/** Builds the app as production runs it; main.ts and the end-to-end specs share it. */
+export async function createApp(): Promise<NestExpressApplication> {
+  const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(), {
+    // The JSON body parser lives in HttpEdgeModule, so its errors become problem+json like every other.
+    bodyParser: false,
+    bufferLogs: true,
+    // Let bootstrap errors reach main.ts, which names them and exits 1, instead of Nest aborting the process.
+    abortOnError: false,
+  });
+  app.useLogger(app.get(Logger));
+  app.disable('x-powered-by');
+  const config = app.get(AppConfig);
+  if (config.get('SWAGGER_ENABLED')) setupOpenApi(app, config.get('SERVICE_VERSION'));
+  return app;
+}

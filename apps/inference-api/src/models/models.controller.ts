@@ -1,0 +1,73 @@
+import { ModelRegistry, ModelStatus, PredictionService } from '@app/inference';
+import { Body, Controller, Get, HttpCode, Param, Post } from '@nestjs/common';
+import { ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
+import { ProblemResponses } from '../openapi';
+import { KServePredictRequest, KServePredictResponse, ModelDescription, ModelList } from './kserve.dto';
+
+/** KServe V1 protocol: model metadata and batch prediction on a named model. */
+@ApiTags('models (KServe V1)')
+@Controller('v1/models')
+export class ModelsController {
+  constructor(
+    private readonly registry: ModelRegistry,
+    private readonly predictions: PredictionService,
+  ) {}
+
+  @Get()
+  @ApiOperation({ summary: 'List the served models' })
+  @ApiOkResponse({ type: ModelList })
+  @ProblemResponses(401)
+  list(): ModelList {
+    return { models: this.registry.list().map(describeModel) };
+  }
+
+  @Get(':name')
+  @ApiOperation({ summary: 'Describe one model: inputs, outputs, task, features and labels' })
+  @ApiParam({ name: 'name', example: 'seed_gbc' })
+  @ApiOkResponse({ type: ModelDescription })
+  @ProblemResponses(401, 404)
+  describe(@Param('name') name: string): ModelDescription {
+    return describeModel(this.registry.status(name));
+  }
+
+  // `:` inside a path segment is escaped for Express 5's path-to-regexp.
+  @Post(':name\\:predict')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Predict a batch of rows with a named model' })
+  @ApiParam({ name: 'name', example: 'seed_gbc' })
+  @ApiOkResponse({ type: KServePredictResponse })
+  @ProblemResponses(400, 401, 404, 413, 422, 503)
+  async predict(
+    @Param('name') name: string,
+    @Body() body: KServePredictRequest,
+  ): Promise<KServePredictResponse> {
+    const paths = body.instances.map((_, i) => `instances[${i}]`);
+    const { model, predictions } = await this.predictions.predict(name, body.instances, paths);
+    return {
+      predictions: predictions.map((p) =>
+        p.task === 'classification'
+          ? { label: p.label, probability: p.probability, probabilities: p.probabilities }
+          : { value: p.value },
+      ),
+      model_name: model.name,
+      model_version: model.version,
+    };
+  }
+}
+
+function describeModel({ name, version, ready, model }: ModelStatus): ModelDescription {
+  if (!model) return { name, version, ready };
+  const { signature } = model;
+  const head = signature.head;
+  return {
+    name,
+    version,
+    ready,
+    task: head.task,
+    features: signature.features,
+    ...(head.task === 'classification' ? { labels: head.labels, scores: head.scoreKind } : {}),
+    fixed_batch_size: signature.fixedBatchSize,
+    inputs: [{ name: signature.input.name, datatype: signature.input.type, shape: signature.input.shape }],
+    outputs: signature.outputs.map((o) => ({ name: o.name, datatype: o.type, shape: o.shape })),
+  };
+}

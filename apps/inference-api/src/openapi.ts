@@ -1,0 +1,62 @@
+import { applyDecorators, INestApplication } from '@nestjs/common';
+import { ApiResponse, DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+
+const PROBLEM_SCHEMA = {
+  type: 'object',
+  properties: {
+    type: { type: 'string', example: 'https://ml-inference.dev/problems/validation-failed' },
+    title: { type: 'string', example: 'Invalid input' },
+    status: { type: 'integer', example: 422 },
+    detail: { type: 'string', example: 'features[3] is Infinity; only finite numbers are accepted' },
+    instance: { type: 'string', example: '/predict' },
+    errors: {
+      type: 'array',
+      items: {
+        type: 'object',
+        properties: { field: { type: 'string', example: 'features[3]' }, message: { type: 'string' } },
+      },
+    },
+  },
+};
+
+const DESCRIPTIONS: Record<number, string> = {
+  400: 'Malformed JSON',
+  401: 'Missing or invalid API key',
+  404: 'No such model',
+  413: 'Body over BODY_LIMIT, or more instances than MAX_BATCH_SIZE',
+  422: 'The input does not fit the model; `errors` names each bad field',
+  503: 'The model is still loading, or the service is shutting down',
+};
+
+/** Documents the problem+json answers a route can give. */
+export function ProblemResponses(...statuses: number[]): MethodDecorator & ClassDecorator {
+  return applyDecorators(
+    ...statuses.map((status) =>
+      ApiResponse({
+        status,
+        description: DESCRIPTIONS[status],
+        content: { 'application/problem+json': { schema: PROBLEM_SCHEMA } },
+      }),
+    ),
+  );
+}
+
+/** Swagger UI at /docs and the OpenAPI document at /docs-json. */
+export function setupOpenApi(app: INestApplication, version: string): void {
+  const document = SwaggerModule.createDocument(
+    app,
+    new DocumentBuilder()
+      .setTitle('ml-inference')
+      .setDescription('Predictions from ONNX models exported by scikit-learn and PyTorch.')
+      .setVersion(version)
+      .addBearerAuth()
+      .addApiKey({ type: 'apiKey', in: 'header', name: 'X-API-Key' }, 'api-key')
+      .addSecurityRequirements('bearer')
+      .addSecurityRequirements('api-key')
+      .build(),
+  );
+  SwaggerModule.setup('docs', app, document, {
+    jsonDocumentUrl: 'docs-json',
+    swaggerOptions: { persistAuthorization: true },
+  });
+}

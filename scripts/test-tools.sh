@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Installs the real tools the test suite runs (not mocks of them) when they are missing: Prometheus' promtool.
+# Runs before `npm test`; on a machine without apt-get or root it says what to install and fails.
+set -euo pipefail
+
+missing=()
+command -v promtool >/dev/null || missing+=(prometheus)
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+  echo "installing test tools: ${missing[*]}"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+else
+  echo "the tests need these Debian packages: ${missing[*]} (apt-get install ${missing[*]})" >&2
+  exit 1
+fi

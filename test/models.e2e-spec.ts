@@ -1,0 +1,124 @@
+import { Prediction } from '@app/inference';
+import { NestExpressApplication } from '@nestjs/platform-express';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import request from 'supertest';
+import { startApp } from './support/app';
+import { expectClose } from './support/golden';
+import {
+  BuiltModel,
+  linearClassifier,
+  linearRegressor,
+  randomRows,
+  torchMlp,
+  writeModel,
+} from './support/onnx-model-builder';
+
+/** Models the service has never seen, laid out the way their exporters write them, served side by side. */
+const MODELS: BuiltModel[] = [
+  linearClassifier({ name: 'iris_strings', labels: ['setosa', 'versicolor', 'virginica'] }),
+  linearClassifier({
+    name: 'digits_nozipmap',
+    labels: [3, 5, 7, 9],
+    zipmap: false,
+    featureCount: 6,
+    seed: 3,
+  }),
+  linearRegressor({ name: 'house_prices', featureCount: 5 }),
+  torchMlp({ name: 'mlp_fixed_batch', batch: 1, outputs: 3, featureCount: 6 }),
+  torchMlp({ name: 'mlp_softmax', head: 'softmax', outputs: 4, featureCount: 7, seed: 9 }),
+  torchMlp({ name: 'mlp_sigmoid', head: 'sigmoid', outputs: 1, featureCount: 5, seed: 13 }),
+  torchMlp({
+    name: 'mlp_two_targets',
+    outputs: 2,
+    featureCount: 4,
+    manifest: { task: 'regression' },
+    seed: 17,
+  }),
+];
+
+function expectSamePrediction(served: Record<string, unknown>, expected: Prediction): void {
+  if (expected.task === 'regression') {
+    const values = Array.isArray(expected.value) ? expected.value : [expected.value];
+    const got = (Array.isArray(served.value) ? served.value : [served.value]) as number[];
+    expect(got).toHaveLength(values.length);
+    values.forEach((value, i) => expectClose(got[i], value));
+    return;
+  }
+  expect(served.label).toBe(expected.label);
+  expectClose(served.probability as number, expected.probability);
+  const probabilities = served.probabilities as Record<string, number>;
+  expect(Object.keys(probabilities)).toEqual(Object.keys(expected.probabilities));
+  for (const [label, p] of Object.entries(expected.probabilities)) expectClose(probabilities[label], p);
+}
+
+describe('models exported by other pipelines', () => {
+  let app: NestExpressApplication;
+  const server = () => app.getHttpServer();
+
+  beforeAll(async () => {
+    const root = mkdtempSync(join(tmpdir(), 'repository-'));
+    for (const model of MODELS) await writeModel(root, model);
+    // An older version beside the newest: only the highest is served.
+    await writeModel(root, linearRegressor({ name: 'house_prices', featureCount: 3 }), 0);
+    app = await startApp({ MODEL_REPOSITORY: root, DEFAULT_MODEL: 'iris_strings' });
+  });
+  afterAll(() => app.close());
+
+  it('lists every model as ready', async () => {
+    const res = await request(server()).get('/v1/models').expect(200);
+    expect(res.body.models.map((m: { name: string }) => m.name)).toEqual(MODELS.map((m) => m.name).sort());
+    expect(res.body.models.every((m: { ready: boolean }) => m.ready)).toBe(true);
+  });
+
+  it.each(MODELS.map((m) => [m.name, m] as const))(
+    'serves %s as its reference computes it',
+    async (_, model) => {
+      const rows = randomRows(13, model.featureCount, model.featureCount * 31);
+      const res = await request(server())
+        .post(`/v1/models/${model.name}:predict`)
+        .send({ instances: rows })
+        .expect(200);
+      const expected = model.reference(rows);
+      expect(res.body.predictions).toHaveLength(rows.length);
+      res.body.predictions.forEach((served: Record<string, unknown>, i: number) =>
+        expectSamePrediction(served, expected[i]),
+      );
+    },
+  );
+
+  it('keeps string labels as strings through POST /predict on the default model', async () => {
+    const model = MODELS[0];
+    const [row] = randomRows(1, model.featureCount, 99);
+    const res = await request(server()).post('/predict').send({ features: row }).expect(200);
+    const [expected] = model.reference([row]);
+    expect(typeof res.body.prediction).toBe('string');
+    expect(res.body.prediction).toBe(expected.task === 'classification' && expected.label);
+    expect(res.body.model).toBe('iris_strings');
+  });
+
+  it('describes what it inferred from each graph', async () => {
+    const describe = async (name: string) =>
+      (await request(server()).get(`/v1/models/${name}`).expect(200)).body;
+    expect(await describe('iris_strings')).toMatchObject({
+      task: 'classification',
+      labels: ['setosa', 'versicolor', 'virginica'],
+      scores: 'probabilities',
+    });
+    expect(await describe('digits_nozipmap')).toMatchObject({ labels: [3, 5, 7, 9] });
+    expect(await describe('house_prices')).toMatchObject({
+      task: 'regression',
+      version: '1',
+      inputs: [{ shape: [expect.anything(), 5] }],
+    });
+    expect(await describe('mlp_fixed_batch')).toMatchObject({
+      scores: 'logits',
+      fixed_batch_size: 1,
+      labels: [0, 1, 2],
+    });
+    expect(await describe('mlp_softmax')).toMatchObject({ scores: 'probabilities' });
+    expect(await describe('mlp_sigmoid')).toMatchObject({ scores: 'positive-probability', labels: [0, 1] });
+    expect(await describe('mlp_two_targets')).toMatchObject({ task: 'regression' });
+  });
+});

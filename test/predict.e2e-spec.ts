@@ -1,0 +1,208 @@
+import { NestExpressApplication } from '@nestjs/platform-express';
+import request from 'supertest';
+import { FIXTURES, startApp } from './support/app';
+import { expectClose, readGolden } from './support/golden';
+
+const golden = { sklearn: readGolden('seed_gbc_zipmap'), torch: readGolden('seed_torch_mlp') };
+
+describe('POST /predict and POST /v1/models/{name}:predict', () => {
+  describe.each([
+    ['sklearn', `${FIXTURES}/seed_gbc_zipmap.onnx`, 'seed_gbc_zipmap'],
+    ['torch', `${FIXTURES}/seed_torch_mlp.onnx`, 'seed_torch_mlp'],
+  ] as const)('parity with %s', (kind, path, name) => {
+    let app: NestExpressApplication;
+    const reference = golden[kind];
+
+    beforeAll(async () => {
+      app = await startApp({ MODEL_PATH: path });
+    });
+    afterAll(() => app.close());
+
+    it('matches the exporter on every golden row through POST /predict', async () => {
+      for (const [i, row] of reference.inputs.entries()) {
+        const res = await request(app.getHttpServer()).post('/predict').send({ features: row }).expect(200);
+        expect(res.body.prediction).toBe(reference.labels[i]);
+        expectClose(res.body.probability, reference.probabilities[i][reference.labels[i]]);
+        expect(res.body.model).toBe(name);
+        expect(res.body.version).toBe('1');
+        expect(typeof res.body.latency_ms).toBe('number');
+      }
+    });
+
+    it('matches the exporter on a 32-row batch through the KServe endpoint', async () => {
+      for (const start of [0, 32]) {
+        const rows = reference.inputs.slice(start, start + 32);
+        const res = await request(app.getHttpServer())
+          .post(`/v1/models/${name}:predict`)
+          .send({ instances: rows })
+          .expect(200);
+        expect(res.body).toMatchObject({ model_name: name, model_version: '1' });
+        expect(res.body.predictions).toHaveLength(rows.length);
+        res.body.predictions.forEach(
+          (p: { label: number; probabilities: Record<string, number> }, j: number) => {
+            expect(p.label).toBe(reference.labels[start + j]);
+            expectClose(p.probabilities['0'], reference.probabilities[start + j][0]);
+            expectClose(p.probabilities['1'], reference.probabilities[start + j][1]);
+          },
+        );
+      }
+    });
+  });
+
+  describe('with the shipped default model', () => {
+    let app: NestExpressApplication;
+    const server = () => app.getHttpServer();
+    const row = [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0];
+
+    beforeAll(async () => {
+      app = await startApp({ MODEL_REPOSITORY: './models' });
+    });
+    afterAll(() => app.close());
+
+    it('answers the seed contract', async () => {
+      const res = await request(server()).post('/predict').send({ features: row }).expect(200);
+      expect([0, 1]).toContain(res.body.prediction);
+      expect(res.body.probability).toBeGreaterThanOrEqual(0.5);
+      expect(res.body.model).toBe('seed_gbc');
+    });
+
+    it('accepts instances keyed by feature name, in any key order', async () => {
+      const named = Object.fromEntries(row.map((v, i) => [`f${i}`, v]).reverse());
+      const [byName, byPosition] = await Promise.all([
+        request(server())
+          .post('/v1/models/seed_gbc:predict')
+          .send({ instances: [named] })
+          .expect(200),
+        request(server())
+          .post('/v1/models/seed_gbc:predict')
+          .send({ instances: [row] })
+          .expect(200),
+      ]);
+      expect(byName.body.predictions).toEqual(byPosition.body.predictions);
+    });
+
+    const problem = (res: request.Response) => {
+      expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
+      expect(res.body.status).toBe(res.status);
+      return res.body;
+    };
+
+    it.each([
+      ['a missing field', {}, 'features'],
+      ['a string instead of a list', { features: 'abc' }, 'features'],
+      ['an unknown field', { features: row, extra: 1 }, 'extra'],
+    ])('rejects %s with 422 naming the field', async (_, body, field) => {
+      const res = await request(server()).post('/predict').send(body).expect(422);
+      expect(problem(res).errors).toEqual(expect.arrayContaining([expect.objectContaining({ field })]));
+    });
+
+    it('rejects the wrong number of features, naming the count', async () => {
+      const res = await request(server())
+        .post('/predict')
+        .send({ features: row.slice(0, 9) })
+        .expect(422);
+      expect(problem(res).errors).toEqual([
+        { field: 'features', message: 'features has 9 values; the model expects 10 features' },
+      ]);
+    });
+
+    it.each([
+      ['a string', '"0.3"', 'features[2] must be a number, got the string "0.3"'],
+      ['null', 'null', 'features[2] must be a number, got null'],
+      ['a boolean', 'true', 'features[2] must be a number, got boolean true'],
+      ['an overflowing number', '1e999', 'features[2]'],
+      ['a bare NaN token', 'NaN', 'features[2]'],
+      ['a bare Infinity token', 'Infinity', 'features[2]'],
+      ['a bare -Infinity token', '-Infinity', 'features[2]'],
+    ])('rejects %s inside features with a 4xx naming features[2]', async (_, token, message) => {
+      const body = `{"features":[0.1,0.2,${token},0.4,0.5,0.6,0.7,0.8,0.9,1.0]}`;
+      const res = await request(server()).post('/predict').set('content-type', 'application/json').send(body);
+      expect(res.status).toBe(422);
+      const errors: Array<{ field: string; message: string }> = problem(res).errors;
+      expect(errors.map((e) => e.field)).toEqual(['features[2]']);
+      expect(errors[0].message).toContain(message);
+      if (['1e999', 'NaN', 'Infinity', '-Infinity'].includes(token)) {
+        expect(errors[0].message).toMatch(/NaN|Infinity/);
+        expect(errors[0].message).toMatch(/finite/);
+      }
+    });
+
+    it('rejects malformed JSON with 400', async () => {
+      const res = await request(server())
+        .post('/predict')
+        .set('content-type', 'application/json')
+        .send('{"features": [1, 2,');
+      expect(res.status).toBe(400);
+      expect(problem(res).title).toMatch(/JSON/i);
+    });
+
+    it('rejects a body over BODY_LIMIT with 413', async () => {
+      const huge = JSON.stringify({ features: new Array(200_000).fill(0.123456789) });
+      const res = await request(server()).post('/predict').set('content-type', 'application/json').send(huge);
+      expect(res.status).toBe(413);
+      problem(res);
+    });
+
+    it('rejects more instances than MAX_BATCH_SIZE with 413', async () => {
+      const res = await request(server())
+        .post('/v1/models/seed_gbc:predict')
+        .send({ instances: new Array(33).fill(row) })
+        .expect(413);
+      expect(problem(res).detail).toMatch(/33 instances; at most 32/);
+    });
+
+    it('names each bad row and field of a batch', async () => {
+      const res = await request(server())
+        .post('/v1/models/seed_gbc:predict')
+        .send({
+          instances: [
+            row,
+            row.slice(1),
+            { ...Object.fromEntries(row.map((v, i) => [`f${i}`, v])), f3: 'x', bogus: 1 },
+          ],
+        })
+        .expect(422);
+      expect(problem(res).errors.map((e: { field: string }) => e.field)).toEqual([
+        'instances[1]',
+        'instances[2].bogus',
+        'instances[2].f3',
+      ]);
+    });
+
+    it('answers 404 for an unknown model', async () => {
+      const res = await request(server())
+        .post('/v1/models/nope:predict')
+        .send({ instances: [row] })
+        .expect(404);
+      expect(problem(res).detail).toMatch(/nope/);
+      await request(server()).get('/v1/models/nope').expect(404);
+    });
+
+    it('gives the same answer after bad requests as before', async () => {
+      const before = await request(server()).post('/predict').send({ features: row }).expect(200);
+      await request(server())
+        .post('/predict')
+        .set('content-type', 'application/json')
+        .send('{"features":[NaN]}');
+      await request(server())
+        .post('/predict')
+        .send({ features: row.slice(2) });
+      const after = await request(server()).post('/predict').send({ features: row }).expect(200);
+      expect(after.body.probabilities).toEqual(before.body.probabilities);
+    });
+
+    it('describes its models', async () => {
+      const list = await request(server()).get('/v1/models').expect(200);
+      expect(list.body.models).toEqual([
+        expect.objectContaining({ name: 'seed_gbc', version: '1', ready: true }),
+      ]);
+      const one = await request(server()).get('/v1/models/seed_gbc').expect(200);
+      expect(one.body).toMatchObject({
+        task: 'classification',
+        labels: [0, 1],
+        features: ['f0', 'f1', 'f2', 'f3', 'f4', 'f5', 'f6', 'f7', 'f8', 'f9'],
+        inputs: [{ name: 'float_input', datatype: 'float32', shape: [expect.anything(), 10] }],
+      });
+    });
+  });
+});

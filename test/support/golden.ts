@@ -1,0 +1,21 @@
+import { readFileSync } from 'node:fs';
+import { FIXTURES } from './app';
+
+export interface Golden {
+  inputs: number[][];
+  labels: number[];
+  probabilities: number[][];
+  logits?: number[][];
+}
+
+export function readGolden(name: 'seed_gbc_zipmap' | 'seed_torch_mlp'): Golden {
+  return JSON.parse(readFileSync(`${FIXTURES}/${name}.golden.json`, 'utf8')) as Golden;
+}
+
+/** Absolute and relative tolerance together, as the fixtures' README advises for float32 outputs. */
+export function expectClose(actual: number, expected: number, tolerance = 1e-5): void {
+  const allowed = tolerance + tolerance * Math.abs(expected);
+  if (!(Math.abs(actual - expected) <= allowed)) {
+    throw new Error(`expected ${actual} to be within ${allowed} of ${expected}`);
+  }
+}
