@@ -122,3 +122,34 @@ describe('models exported by other pipelines', () => {
     expect(await describe('mlp_two_targets')).toMatchObject({ task: 'regression' });
   });
 });
+
+describe.each(MODELS.map((m) => [m.name, m] as const))('POST /predict serving %s alone', (_, model) => {
+  let app: NestExpressApplication;
+
+  beforeAll(async () => {
+    const root = mkdtempSync(join(tmpdir(), 'single-'));
+    await writeModel(root, model);
+    app = await startApp({ MODEL_PATH: join(root, model.name, '1', 'model.onnx') });
+  });
+  afterAll(() => app.close());
+
+  it('answers the seed contract as the reference computes it', async () => {
+    const [row] = randomRows(1, model.featureCount, 5 + model.featureCount);
+    const res = await request(app.getHttpServer()).post('/predict').send({ features: row }).expect(200);
+    const [expected] = model.reference([row]);
+    expect(res.body.model).toBe('model');
+    if (expected.task === 'regression') {
+      expectSamePrediction({ value: res.body.prediction }, expected);
+      expect(res.body).not.toHaveProperty('probability');
+    } else {
+      expectSamePrediction(
+        {
+          label: res.body.prediction,
+          probability: res.body.probability,
+          probabilities: res.body.probabilities,
+        },
+        expected,
+      );
+    }
+  });
+});

@@ -107,6 +107,11 @@ describe('OpenAPI', () => {
           '/ready',
         ]),
       );
+      // The lock in Swagger UI shows on exactly the routes that need a key.
+      expect(doc.paths['/predict'].post.security).toEqual(
+        expect.arrayContaining([{ bearer: [] }, { 'api-key': [] }]),
+      );
+      expect(doc.paths['/health'].get.security).toBeUndefined();
       const example = (schema: string) => {
         const properties = doc.components.schemas[schema].properties;
         return Object.fromEntries(

@@ -1,5 +1,5 @@
 import { applyDecorators, INestApplication } from '@nestjs/common';
-import { ApiResponse, DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiResponse, ApiSecurity, DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 
 const PROBLEM_SCHEMA = {
   type: 'object',
@@ -51,12 +51,15 @@ export function setupOpenApi(app: INestApplication, version: string): void {
       .setVersion(version)
       .addBearerAuth()
       .addApiKey({ type: 'apiKey', in: 'header', name: 'X-API-Key' }, 'api-key')
-      .addSecurityRequirements('bearer')
-      .addSecurityRequirements('api-key')
       .build(),
   );
   SwaggerModule.setup('docs', app, document, {
     jsonDocumentUrl: 'docs-json',
     swaggerOptions: { persistAuthorization: true },
   });
+}
+
+/** Routes that need an API key when API_KEYS is set; either header works. */
+export function RequiresApiKey(): ClassDecorator {
+  return applyDecorators(ApiBearerAuth(), ApiSecurity('api-key'));
 }

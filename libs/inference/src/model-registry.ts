@@ -82,8 +82,9 @@ export class ModelRegistry implements OnModuleDestroy {
       const { head, featureCount, fixedBatchSize } = model.signature;
       this.logger.log(
         {
+          // `version` on every line is the service's own; the model's goes under another key.
           model: source.name,
-          version: source.version,
+          modelVersion: source.version,
           path: source.path,
           task: head.task,
           features: featureCount,

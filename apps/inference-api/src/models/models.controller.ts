@@ -1,11 +1,12 @@
 import { ModelRegistry, ModelStatus, PredictionService } from '@app/inference';
 import { Body, Controller, Get, HttpCode, Param, Post } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
-import { ProblemResponses } from '../openapi';
+import { ProblemResponses, RequiresApiKey } from '../openapi';
 import { KServePredictRequest, KServePredictResponse, ModelDescription, ModelList } from './kserve.dto';
 
 /** KServe V1 protocol: model metadata and batch prediction on a named model. */
 @ApiTags('models (KServe V1)')
+@RequiresApiKey()
 @Controller('v1/models')
 export class ModelsController {
   constructor(

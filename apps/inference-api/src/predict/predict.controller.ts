@@ -1,10 +1,11 @@
 import { PredictionService } from '@app/inference';
 import { Body, Controller, HttpCode, Post } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { ProblemResponses } from '../openapi';
+import { ProblemResponses, RequiresApiKey } from '../openapi';
 import { PredictRequest, PredictResponse } from './predict.dto';
 
 @ApiTags('predict')
+@RequiresApiKey()
 @Controller()
 export class PredictController {
   constructor(private readonly predictions: PredictionService) {}
