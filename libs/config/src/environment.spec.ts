@@ -74,4 +74,33 @@ describe('validateEnvironment', () => {
   it('ignores variables that are not its own', () => {
     expect(() => validateEnvironment({ PATH: '/usr/bin', HOME: '/root' })).not.toThrow();
   });
+
+  it('reads monitoring and runtime settings, keeping the webhook URL out of errors', () => {
+    const env = validateEnvironment({
+      DRIFT_BASELINE_DAYS: '7',
+      ORT_EXECUTION_PROVIDERS: 'CUDA, cpu',
+      DRIFT_PSI_WARN: '0.15',
+      BATCH_MAX_DELAY_MS: '0.5',
+    });
+    expect(env).toMatchObject({
+      DRIFT_BASELINE_DAYS: 7,
+      ORT_EXECUTION_PROVIDERS: ['cuda', 'cpu'],
+      DRIFT_PSI_WARN: 0.15,
+      DRIFT_PSI_ALERT: 0.2,
+      BATCH_MAX_DELAY_MS: 0.5,
+      DRIFT_CRON: '0 6 * * 1',
+      PREDICTION_LOG_ENABLED: true,
+    });
+    expect(env.INFERENCE_WORKERS).toBeGreaterThanOrEqual(1);
+    const problems = problemsOf({
+      DRIFT_CRON: 'weekly',
+      ALERT_WEBHOOK_URL: 'hooks.example/T0KEN-secret',
+      DRIFT_PSI_WARN: '0.5',
+    });
+    expect(problems).toEqual([
+      'DRIFT_CRON="weekly": must be a cron expression with 5 or 6 fields',
+      'ALERT_WEBHOOK_URL=<redacted>: ALERT_WEBHOOK_URL must be a URL address',
+      'DRIFT_PSI_WARN=0.5: must not exceed DRIFT_PSI_ALERT (0.2)',
+    ]);
+  });
 });

@@ -1,6 +1,8 @@
 import { plainToInstance, Transform } from 'class-transformer';
 import {
   IsBoolean,
+  IsNumber,
+  IsUrl,
   IsIn,
   IsInt,
   IsOptional,
@@ -13,6 +15,7 @@ import {
   ValidationError,
 } from 'class-validator';
 import { readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { dirname, join } from 'node:path';
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -53,6 +56,21 @@ function versionFromPackageJson(): string {
     }
   }
   return packageVersion;
+}
+
+function toNumber({ value }: { value: unknown }): unknown {
+  return typeof value === 'string' && value.trim() !== '' && Number.isFinite(Number(value))
+    ? Number(value)
+    : value;
+}
+
+function toList({ value }: { value: unknown }): unknown {
+  return typeof value === 'string'
+    ? value
+        .split(',')
+        .map((item) => item.trim().toLowerCase())
+        .filter((item) => item.length > 0)
+    : value;
 }
 
 function emptyToUndefined({ value }: { value: unknown }): unknown {
@@ -155,6 +173,125 @@ export class Environment {
   @Min(0)
   @Max(600000)
   SHUTDOWN_TIMEOUT_MS = 10000;
+
+  // --- Inference runtime ---
+
+  /** Worker threads running ONNX sessions; 0 runs inference on the main thread. Defaults to the usable cores. */
+  @Transform(toInteger)
+  @IsInt()
+  @Min(0)
+  @Max(256)
+  INFERENCE_WORKERS: number = availableParallelism();
+
+  /** ONNX Runtime intra-op threads per session; 0 picks cores ÷ workers so the two never oversubscribe the cores. */
+  @Transform(toInteger)
+  @IsInt()
+  @Min(0)
+  @Max(256)
+  INFERENCE_THREADS = 0;
+
+  /** Most rows merged from concurrent requests into one session run. */
+  @Transform(toInteger)
+  @IsInt()
+  @Min(1)
+  @Max(100000)
+  BATCH_MAX_SIZE = 64;
+
+  /** How long a batch may wait for more rows; 0 never waits, it only takes what queued during the previous run. */
+  @Transform(toNumber)
+  @IsNumber({ allowNaN: false, allowInfinity: false })
+  @Min(0)
+  @Max(1000)
+  BATCH_MAX_DELAY_MS = 0;
+
+  /** Rows waiting per model beyond which requests are shed with 503 and Retry-After. */
+  @Transform(toInteger)
+  @IsInt()
+  @Min(1)
+  MAX_QUEUE_ROWS = 4096;
+
+  /** Execution providers to try in order, falling back to CPU (e.g. `cuda,cpu`). */
+  @Transform(toList)
+  @IsIn(['cpu', 'cuda', 'dml', 'coreml', 'webgpu'], { each: true })
+  ORT_EXECUTION_PROVIDERS: string[] = ['cpu'];
+
+  // --- Prediction log and drift monitoring ---
+
+  @Transform(toBoolean)
+  @IsBoolean()
+  PREDICTION_LOG_ENABLED = true;
+
+  /** One JSONL file per UTC day and replica is written here; replicas may share the volume. */
+  @IsString()
+  @MinLength(1)
+  PREDICTION_LOG_DIR = './data/predictions';
+
+  @Transform(toInteger)
+  @IsInt()
+  @Min(1)
+  @Max(3650)
+  PREDICTION_LOG_RETENTION_DAYS = 30;
+
+  /** Longest time a logged prediction waits in memory before it is written. */
+  @Transform(toInteger)
+  @IsInt()
+  @Min(10)
+  @Max(60000)
+  PREDICTION_LOG_FLUSH_MS = 1000;
+
+  @IsString()
+  @MinLength(1)
+  DRIFT_REPORT_DIR = './data/reports';
+
+  /** When the in-process drift check runs (UTC); default Monday 06:00. */
+  @Matches(/^(\S+\s+){4,5}\S+$/, { message: 'must be a cron expression with 5 or 6 fields' })
+  DRIFT_CRON = '0 6 * * 1';
+
+  @Transform(toBoolean)
+  @IsBoolean()
+  DRIFT_SCHEDULE_ENABLED = true;
+
+  @Transform(toInteger)
+  @IsInt()
+  @Min(1)
+  @Max(365)
+  DRIFT_WINDOW_DAYS = 7;
+
+  /** Fewer rows than this in the window gives "insufficient data", never an alert. */
+  @Transform(toInteger)
+  @IsInt()
+  @Min(1)
+  DRIFT_MIN_SAMPLES = 200;
+
+  @Transform(toNumber)
+  @IsNumber({ allowNaN: false, allowInfinity: false })
+  @Min(0)
+  DRIFT_PSI_WARN = 0.1;
+
+  @Transform(toNumber)
+  @IsNumber({ allowNaN: false, allowInfinity: false })
+  @Min(0)
+  DRIFT_PSI_ALERT = 0.2;
+
+  /** Without a reference.json, use the first N days of logged traffic as the reference. */
+  @Transform(emptyToUndefined)
+  @Transform(toInteger)
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  DRIFT_BASELINE_DAYS?: number = undefined;
+
+  /** Slack-compatible webhook called when drift is found. Treated as a secret: URLs often carry a token. */
+  @Transform(emptyToUndefined)
+  @IsOptional()
+  @IsUrl({ require_tld: false, protocols: ['http', 'https'] })
+  ALERT_WEBHOOK_URL?: string = undefined;
+
+  @Transform(toInteger)
+  @IsInt()
+  @Min(100)
+  @Max(60000)
+  ALERT_WEBHOOK_TIMEOUT_MS = 5000;
 }
 
 /** Thrown when the environment is invalid; `problems` has one line per bad variable. */
@@ -166,7 +303,7 @@ export class EnvironmentValidationError extends Error {
 }
 
 /** Values never echoed back, not even in a start-up error. */
-const SECRETS = new Set(['API_KEYS']);
+const SECRETS = new Set(['API_KEYS', 'ALERT_WEBHOOK_URL']);
 
 function describe(error: ValidationError): string {
   const reasons = Object.values(error.constraints ?? {});
@@ -190,6 +327,11 @@ export function validateEnvironment(raw: Record<string, unknown>): Environment {
   if (env.NODE_ENV === 'production' && env.API_KEYS.length === 0 && !env.AUTH_DISABLED) {
     problems.push(
       'API_KEYS=unset: required when NODE_ENV=production; set AUTH_DISABLED=true to serve without authentication',
+    );
+  }
+  if (env.DRIFT_PSI_WARN > env.DRIFT_PSI_ALERT) {
+    problems.push(
+      `DRIFT_PSI_WARN=${env.DRIFT_PSI_WARN}: must not exceed DRIFT_PSI_ALERT (${env.DRIFT_PSI_ALERT})`,
     );
   }
   if (problems.length > 0) throw new EnvironmentValidationError(problems);
