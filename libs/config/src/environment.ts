@@ -284,7 +284,7 @@ export class Environment {
   /** Slack-compatible webhook called when drift is found. Treated as a secret: URLs often carry a token. */
   @Transform(emptyToUndefined)
   @IsOptional()
-  @IsUrl({ require_tld: false, protocols: ['http', 'https'] })
+  @IsUrl({ require_tld: false, require_protocol: true, protocols: ['http', 'https'] })
   ALERT_WEBHOOK_URL?: string = undefined;
 
   @Transform(toInteger)
