@@ -3,3 +3,4 @@ export { InferenceModule } from './inference.module';
 export { ModelLoadError, ModelRegistry, type ModelStatus, type ServedModel } from './model-registry';
 export * from './model-signature';
 export { type PredictionResult, PredictionService } from './prediction.service';
+export { type AnsweredBatch, PredictionSink } from './prediction-sink';

@@ -1,12 +1,13 @@
 import { AppConfig } from '@app/config';
 import { InferenceMetrics } from '@app/observability';
-import { Injectable } from '@nestjs/common';
+import { Injectable, Optional } from '@nestjs/common';
 import { TooManyInstancesError } from './errors';
 import { toFeatureRows } from './feature-rows';
 import { InferenceRunner } from './inference-runner';
 import { ModelRegistry, ServedModel } from './model-registry';
 import { Prediction } from './model-signature';
 import { interpretOutputs } from './onnx';
+import { PredictionSink } from './prediction-sink';
 
 export interface PredictionResult {
   model: ServedModel;
@@ -24,16 +25,19 @@ export class PredictionService {
     private readonly runner: InferenceRunner,
     private readonly metrics: InferenceMetrics,
     private readonly config: AppConfig,
+    @Optional() private readonly sink?: PredictionSink,
   ) {}
 
   /**
    * @param modelName the model to use; undefined for the default model
    * @param rowPaths how each instance is named in error messages (`features`, `instances[3]`)
+   * @param requestId the request's id, kept with each logged prediction
    */
   async predict(
     modelName: string | undefined,
     instances: readonly unknown[],
     rowPaths: readonly string[],
+    requestId: string,
   ): Promise<PredictionResult> {
     const started = performance.now();
     const model = modelName === undefined ? this.registry.getDefault() : this.registry.get(modelName);
@@ -46,6 +50,14 @@ export class PredictionService {
     this.metrics.observeInference(model.name, model.version, (performance.now() - inferenceStarted) / 1000);
     const predictions = interpretOutputs(model.signature, outputs, rows.length);
     this.countPredictions(model, predictions);
+    this.sink?.record({
+      model: model.name,
+      version: model.version,
+      requestId,
+      at: new Date(),
+      rows,
+      predictions,
+    });
     return { model, predictions, rows, latencyMs: performance.now() - started };
   }
 

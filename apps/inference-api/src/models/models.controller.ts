@@ -1,6 +1,7 @@
 import { ModelRegistry, ModelStatus, PredictionService } from '@app/inference';
 import { Body, Controller, Get, HttpCode, Param, Post } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
+import { RequestId } from '../request-id.decorator';
 import { ProblemResponses, RequiresApiKey } from '../openapi';
 import { KServePredictRequest, KServePredictResponse, ModelDescription, ModelList } from './kserve.dto';
 
@@ -41,9 +42,10 @@ export class ModelsController {
   async predict(
     @Param('name') name: string,
     @Body() body: KServePredictRequest,
+    @RequestId() requestId: string,
   ): Promise<KServePredictResponse> {
     const paths = body.instances.map((_, i) => `instances[${i}]`);
-    const { model, predictions } = await this.predictions.predict(name, body.instances, paths);
+    const { model, predictions } = await this.predictions.predict(name, body.instances, paths, requestId);
     return {
       predictions: predictions.map((p) =>
         p.task === 'classification'

@@ -2,6 +2,7 @@ import { PredictionService } from '@app/inference';
 import { Body, Controller, HttpCode, Post } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ProblemResponses, RequiresApiKey } from '../openapi';
+import { RequestId } from '../request-id.decorator';
 import { PredictRequest, PredictResponse } from './predict.dto';
 
 @ApiTags('predict')
@@ -15,11 +16,12 @@ export class PredictController {
   @ApiOperation({ summary: 'Predict one row with the default model' })
   @ApiOkResponse({ type: PredictResponse })
   @ProblemResponses(400, 401, 413, 422, 503)
-  async predict(@Body() body: PredictRequest): Promise<PredictResponse> {
+  async predict(@Body() body: PredictRequest, @RequestId() requestId: string): Promise<PredictResponse> {
     const { model, predictions, latencyMs } = await this.predictions.predict(
       undefined,
       [body.features],
       ['features'],
+      requestId,
     );
     const [prediction] = predictions;
     const base = { model: model.name, version: model.version, latency_ms: round(latencyMs) };

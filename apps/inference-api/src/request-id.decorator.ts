@@ -1,0 +1,8 @@
+import { createParamDecorator, ExecutionContext } from '@nestjs/common';
+import type { IncomingMessage } from 'node:http';
+
+/** The id pino-http gave this request (a sane incoming X-Request-Id, or a fresh UUID). */
+export const RequestId = createParamDecorator((_: unknown, context: ExecutionContext): string => {
+  const request = context.switchToHttp().getRequest<IncomingMessage & { id?: unknown }>();
+  return String(request.id ?? '');
+});
