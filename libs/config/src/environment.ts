@@ -190,6 +190,15 @@ export class Environment {
   @Max(256)
   INFERENCE_THREADS = 0;
 
+  /**
+   * Models whose warm run on a merged batch takes at most this long run on the main thread: the hop to a worker
+   * and back would cost more than the event loop loses. Slower models run on the worker threads.
+   */
+  @Transform(toNumber)
+  @IsNumber({ allowNaN: false, allowInfinity: false })
+  @Min(0)
+  INFERENCE_INLINE_MAX_MS = 1;
+
   /** Most rows merged from concurrent requests into one session run. */
   @Transform(toInteger)
   @IsInt()

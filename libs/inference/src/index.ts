@@ -1,5 +1,7 @@
 export * from './errors';
 export { InferenceModule } from './inference.module';
+export { type ModelRuntime } from './inference-runner';
+export { OverloadedError } from './runtime/batch-queue';
 export { ModelLoadError, ModelRegistry, type ModelStatus, type ServedModel } from './model-registry';
 export * from './model-signature';
 export { type PredictionResult, PredictionService } from './prediction.service';

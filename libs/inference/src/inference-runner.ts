@@ -1,77 +1,171 @@
-import { Injectable } from '@nestjs/common';
-import { Tensor } from 'onnxruntime-node';
-import { OnnxRuntime, OutputTensors } from './onnx-runtime';
-import { ServedModel } from './model-registry';
+import { AppConfig } from '@app/config';
+import { InferenceMetrics } from '@app/observability';
+import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
+import { InferenceSession } from 'onnxruntime-node';
+import { availableParallelism } from 'node:os';
+import { ModelSignature } from './model-signature';
+import { BatchQueue } from './runtime/batch-queue';
+import type { WorkerModel } from './runtime/onnx-worker';
+import { openSession, runSession, SessionSettings, SessionSpec } from './runtime/session';
+import { OutputTensors, toInputArray } from './runtime/tensors';
+import { WorkerPool } from './runtime/worker-pool';
 
-type InputArray = Float32Array | Float64Array | Int32Array | BigInt64Array;
-
-function toInputArray(type: string, values: number[]): InputArray {
-  switch (type) {
-    case 'float32':
-      return Float32Array.from(values);
-    case 'float64':
-      return Float64Array.from(values);
-    case 'int32':
-      return Int32Array.from(values);
-    case 'int64':
-      return BigInt64Array.from(values, (v) => BigInt(v));
-    default:
-      throw new Error(`input element type ${type} is not supported`);
-  }
+/** Where a model runs and how it was measured at load. */
+export interface ModelRuntime {
+  placement: 'main-thread' | 'worker-threads';
+  /** Execution providers in use, in order. */
+  providers: string[];
+  /** One warm run at the batch size requests are merged to, in milliseconds. */
+  batchRunMs: number;
 }
+
+export interface RunnableModel {
+  name: string;
+  version: string;
+  bytes: Uint8Array;
+  signature: ModelSignature;
+}
+
+/** Runs of a few tenths of a millisecond cost less on the main thread than the hop to a worker and back. */
+const TIMING_RUNS = 5;
 
 /**
- * Runs rows through a model's session. This is the seam where worker threads and dynamic batching go:
- * callers hand over rows and get output tensors back, nothing more.
+ * Runs rows through models, off the event loop when a model is slow enough to block it. Each model gets a
+ * BatchQueue that merges concurrent requests; at load a model is timed on a merged batch and placed on the main
+ * thread (fast models: the thread hop would cost more than it saves) or on the worker pool (the rest).
  */
 @Injectable()
-export class InferenceRunner {
-  constructor(private readonly runtime: OnnxRuntime) {}
+export class InferenceRunner implements OnApplicationShutdown {
+  private readonly logger = new Logger(InferenceRunner.name);
+  private readonly queues = new Map<string, BatchQueue>();
+  private readonly pending: Array<{ model: RunnableModel; key: string }> = [];
+  private pool?: WorkerPool;
 
-  async run(model: ServedModel, rows: number[][]): Promise<OutputTensors> {
-    const fixed = model.signature.fixedBatchSize;
-    if (!fixed || rows.length === fixed) return this.runBatch(model, rows);
-    // A graph exported without dynamic axes takes exactly `fixed` rows: run it chunk by chunk, padding the last.
-    const chunks: OutputTensors[] = [];
-    for (let start = 0; start < rows.length; start += fixed) {
-      const chunk = rows.slice(start, start + fixed);
-      const padded = chunk.concat(
-        Array.from({ length: fixed - chunk.length }, () => new Array<number>(chunk[0].length).fill(0)),
+  constructor(
+    private readonly config: AppConfig,
+    private readonly metrics: InferenceMetrics,
+  ) {}
+
+  private get workers(): number {
+    return this.config.get('INFERENCE_WORKERS');
+  }
+
+  private settings(threadsFor: 'main' | 'worker'): SessionSettings {
+    const configured = this.config.get('INFERENCE_THREADS');
+    const cores = availableParallelism();
+    // Workers × threads must not exceed the cores, or the threads fight each other for them.
+    const threads =
+      configured > 0
+        ? configured
+        : threadsFor === 'main'
+          ? 1
+          : Math.max(1, Math.floor(cores / Math.max(1, this.workers)));
+    return { threads, providers: this.config.get('ORT_EXECUTION_PROVIDERS') };
+  }
+
+  private maxBatchRows(signature: ModelSignature): number {
+    const configured = this.config.get('BATCH_MAX_SIZE');
+    return signature.fixedBatchSize ? Math.min(configured, signature.fixedBatchSize) : configured;
+  }
+
+  /** Opens, warms up and times a model; decides where it runs. Call `start()` once every model is opened. */
+  async open(model: RunnableModel): Promise<ModelRuntime> {
+    const spec = specOf(model.signature);
+    const opened = await openSession(model.bytes, this.settings('main'));
+    if (opened.fallback) {
+      this.logger.warn(
+        `model ${model.name}: execution providers unavailable, using cpu (${opened.fallback})`,
       );
-      chunks.push(trimRows(await this.runBatch(model, padded), chunk.length));
     }
-    return concatRows(chunks);
+    const batchRunMs = await timeBatch(opened.session, spec, this.maxBatchRows(model.signature));
+    const offload = this.workers > 0 && batchRunMs > this.config.get('INFERENCE_INLINE_MAX_MS');
+    const key = `${model.name}@${model.version}`;
+    if (offload) {
+      await opened.session.release();
+      this.pending.push({ model, key });
+    } else {
+      this.addQueue(model, 1, (data, rows) => runSession(opened.session, spec, data, rows));
+    }
+    return { placement: offload ? 'worker-threads' : 'main-thread', providers: opened.providers, batchRunMs };
   }
 
-  private runBatch(model: ServedModel, rows: number[][]): Promise<OutputTensors> {
-    const { input, featureCount } = model.signature;
-    const tensor = new Tensor(
-      input.type as 'float32',
-      toInputArray(input.type, rows.flat()) as Float32Array,
-      [rows.length, featureCount],
+  /** Starts the worker pool for the models placed on it. */
+  async start(): Promise<void> {
+    if (this.pending.length === 0) return;
+    const models: WorkerModel[] = this.pending.map(({ model, key }) => ({
+      key,
+      bytes: model.bytes,
+      ...specOf(model.signature),
+    }));
+    this.pool = await WorkerPool.start(this.workers, { models, settings: this.settings('worker') });
+    const pool = this.pool;
+    for (const { model, key } of this.pending.splice(0)) {
+      this.addQueue(model, pool.size, (data, rows) => pool.run({ key, data, rows }));
+    }
+  }
+
+  run(model: { name: string; version: string }, rows: number[][]): Promise<OutputTensors> {
+    const queue = this.queues.get(`${model.name}@${model.version}`);
+    if (!queue) throw new Error(`model ${model.name} version ${model.version} is not open`);
+    return queue.submit(rows);
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    for (const queue of this.queues.values()) queue.drain();
+    await this.pool?.destroy();
+  }
+
+  private addQueue(
+    model: RunnableModel,
+    concurrency: number,
+    execute: (data: ReturnType<typeof toInputArray>, rows: number) => Promise<OutputTensors>,
+  ): void {
+    const { name, version, signature } = model;
+    const timed = async (rows: number[][]) => {
+      const data = toInputArray(signature.input.type, rows, signature.featureCount);
+      const started = performance.now();
+      const outputs = await execute(data, rows.length);
+      this.metrics.observeInference(name, version, (performance.now() - started) / 1000);
+      return outputs;
+    };
+    this.queues.set(
+      `${name}@${version}`,
+      new BatchQueue({
+        model: name,
+        maxBatchRows: this.maxBatchRows(signature),
+        maxDelayMs: this.config.get('BATCH_MAX_DELAY_MS'),
+        concurrency,
+        maxQueuedRows: this.config.get('MAX_QUEUE_ROWS'),
+        execute: timed,
+        observe: {
+          batch: (rows) => this.metrics.observeBatch(name, version, rows),
+          wait: (seconds) => this.metrics.observeQueueWait(name, version, seconds),
+          depth: (rows) => this.metrics.setQueueDepth(name, version, rows),
+        },
+      }),
     );
-    return this.runtime.run(model.session, { [input.name]: tensor });
   }
 }
 
-function trimRows(outputs: OutputTensors, rows: number): OutputTensors {
-  return Object.fromEntries(
-    Object.entries(outputs).map(([name, { data, dims }]) => {
-      const perRow = dims.slice(1).reduce((a, b) => a * b, 1);
-      return [name, { data: Array.from(data).slice(0, rows * perRow), dims: [rows, ...dims.slice(1)] }];
-    }),
-  );
+function specOf(signature: ModelSignature): SessionSpec {
+  return {
+    inputName: signature.input.name,
+    inputType: signature.input.type,
+    featureCount: signature.featureCount,
+    fixedBatchSize: signature.fixedBatchSize,
+  };
 }
 
-function concatRows(chunks: OutputTensors[]): OutputTensors {
-  return Object.fromEntries(
-    Object.keys(chunks[0]).map((name) => {
-      const parts = chunks.map((chunk) => chunk[name]);
-      const rows = parts.reduce((sum, part) => sum + part.dims[0], 0);
-      return [
-        name,
-        { data: parts.flatMap((part) => Array.from(part.data)), dims: [rows, ...parts[0].dims.slice(1)] },
-      ];
-    }),
-  );
+/** The median of a few warm runs on a full merged batch (after one untimed run that plans and allocates). */
+async function timeBatch(session: InferenceSession, spec: SessionSpec, rows: number): Promise<number> {
+  const zeros = Array.from({ length: rows }, () => new Array<number>(spec.featureCount).fill(0));
+  const data = () => toInputArray(spec.inputType, zeros, spec.featureCount);
+  await runSession(session, spec, data(), rows);
+  const times: number[] = [];
+  for (let i = 0; i < TIMING_RUNS; i++) {
+    const started = performance.now();
+    await runSession(session, spec, data(), rows);
+    times.push(performance.now() - started);
+  }
+  return times.sort((a, b) => a - b)[Math.floor(TIMING_RUNS / 2)];
 }

@@ -2,11 +2,10 @@ import { Module } from '@nestjs/common';
 import { InferenceRunner } from './inference-runner';
 import { ModelRegistry } from './model-registry';
 import { ModelRepository } from './model-repository';
-import { OnnxRuntime } from './onnx-runtime';
 import { PredictionService } from './prediction.service';
 
 @Module({
-  providers: [ModelRepository, OnnxRuntime, ModelRegistry, InferenceRunner, PredictionService],
+  providers: [ModelRepository, ModelRegistry, InferenceRunner, PredictionService],
   exports: [ModelRegistry, PredictionService],
 })
 export class InferenceModule {}

@@ -1,12 +1,11 @@
 import { InferenceMetrics } from '@app/observability';
 import { Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
 import { readFile } from 'node:fs/promises';
-import { InferenceSession } from 'onnxruntime-node';
 import { ModelNotFoundError, ModelNotReadyError } from './errors';
 import { ModelRepository, ModelSource } from './model-repository';
 import { ModelSignature } from './model-signature';
 import { adaptModel } from './onnx';
-import { OnnxRuntime } from './onnx-runtime';
+import { InferenceRunner, ModelRuntime } from './inference-runner';
 import { AppConfig } from '@app/config';
 
 /** A model ready to answer: its graph adapted for serving and its session open. */
@@ -15,7 +14,7 @@ export interface ServedModel {
   version: string;
   path: string;
   signature: ModelSignature;
-  session: InferenceSession;
+  runtime: ModelRuntime;
   loadedAt: Date;
 }
 
@@ -53,7 +52,7 @@ export class ModelRegistry implements OnModuleDestroy {
 
   constructor(
     private readonly repository: ModelRepository,
-    private readonly runtime: OnnxRuntime,
+    private readonly runner: InferenceRunner,
     private readonly metrics: InferenceMetrics,
     private readonly config: AppConfig,
   ) {}
@@ -74,27 +73,33 @@ export class ModelRegistry implements OnModuleDestroy {
     for (const source of this.sources) {
       this.metrics.setModelLoaded(source.name, source.version, false);
     }
+    const loaded: Array<{ model: ServedModel; loadMs: number }> = [];
     for (const source of this.sources) {
       const started = performance.now();
-      const model = await this.load(source);
-      this.models.set(source.name, model);
-      this.metrics.setModelLoaded(source.name, source.version, true);
+      loaded.push({ model: await this.load(source), loadMs: Math.round(performance.now() - started) });
+    }
+    // Worker threads open their own sessions of the slow models; only then is every model really servable.
+    await this.runner.start();
+    for (const { model, loadMs } of loaded) {
+      this.models.set(model.name, model);
+      this.metrics.setModelLoaded(model.name, model.version, true);
       const { head, featureCount, fixedBatchSize } = model.signature;
       this.logger.log(
         {
           // `version` on every line is the service's own; the model's goes under another key.
-          model: source.name,
-          modelVersion: source.version,
-          path: source.path,
+          model: model.name,
+          modelVersion: model.version,
+          path: model.path,
           task: head.task,
           features: featureCount,
           ...(head.task === 'classification'
             ? { labels: head.labels, scores: head.scoreKind }
             : { targets: head.targets }),
           ...(fixedBatchSize ? { fixedBatchSize } : {}),
-          loadMs: Math.round(performance.now() - started),
+          ...model.runtime,
+          loadMs,
         },
-        `model ${source.name} v${source.version} loaded`,
+        `model ${model.name} v${model.version} loaded`,
       );
     }
     if (this.phase === 'loading') this.phase = 'ready';
@@ -174,7 +179,7 @@ export class ModelRegistry implements OnModuleDestroy {
         return fail(error);
       }
     })();
-    const session = await this.runtime.createSession(adapted.bytes).catch(fail);
-    return { ...source, signature: adapted.signature, session, loadedAt: new Date() };
+    const runtime = await this.runner.open({ ...source, ...adapted }).catch(fail);
+    return { ...source, signature: adapted.signature, runtime, loadedAt: new Date() };
   }
 }

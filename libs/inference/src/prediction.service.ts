@@ -45,9 +45,7 @@ export class PredictionService {
     if (instances.length > max) throw new TooManyInstancesError(instances.length, max);
     const rows = toFeatureRows(instances, model.signature, rowPaths);
 
-    const inferenceStarted = performance.now();
     const outputs = await this.runner.run(model, rows);
-    this.metrics.observeInference(model.name, model.version, (performance.now() - inferenceStarted) / 1000);
     const predictions = interpretOutputs(model.signature, outputs, rows.length);
     this.countPredictions(model, predictions);
     this.sink?.record({

@@ -73,6 +73,17 @@ export class ModelDescription {
   @ApiPropertyOptional({ enum: ['probabilities', 'logits', 'positive-probability'] }) scores?: string;
   @ApiPropertyOptional({ description: 'Set when the graph fixes its batch dimension.' })
   fixed_batch_size?: number;
+  @ApiPropertyOptional({
+    enum: ['main-thread', 'worker-threads'],
+    description: 'Where the model runs: fast models on the main thread, slower ones on the worker pool.',
+  })
+  placement?: string;
+  @ApiPropertyOptional({
+    type: [String],
+    example: ['cpu'],
+    description: 'ONNX Runtime execution providers in use.',
+  })
+  execution_providers?: string[];
   @ApiPropertyOptional({ type: [TensorDescription] }) inputs?: TensorDescription[];
   @ApiPropertyOptional({ type: [TensorDescription] }) outputs?: TensorDescription[];
 }

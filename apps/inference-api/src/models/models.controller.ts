@@ -70,6 +70,8 @@ function describeModel({ name, version, ready, model }: ModelStatus): ModelDescr
     features: signature.features,
     ...(head.task === 'classification' ? { labels: head.labels, scores: head.scoreKind } : {}),
     fixed_batch_size: signature.fixedBatchSize,
+    placement: model.runtime.placement,
+    execution_providers: model.runtime.providers,
     inputs: [{ name: signature.input.name, datatype: signature.input.type, shape: signature.input.shape }],
     outputs: signature.outputs.map((o) => ({ name: o.name, datatype: o.type, shape: o.shape })),
   };

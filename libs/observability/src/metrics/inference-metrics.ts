@@ -1,7 +1,14 @@
 import { Injectable } from '@nestjs/common';
 import { InjectMetric } from '@willsoto/nestjs-prometheus';
 import type { Counter, Gauge, Histogram } from 'prom-client';
-import { MODEL_INFERENCE_DURATION_SECONDS, MODEL_LOADED, MODEL_PREDICTIONS_TOTAL } from './metric-names';
+import {
+  MODEL_BATCH_ROWS,
+  MODEL_INFERENCE_DURATION_SECONDS,
+  MODEL_LOADED,
+  MODEL_PREDICTIONS_TOTAL,
+  MODEL_QUEUE_ROWS,
+  MODEL_QUEUE_WAIT_SECONDS,
+} from './metric-names';
 
 type ModelLabels = 'model' | 'version';
 
@@ -15,6 +22,9 @@ export class InferenceMetrics {
     @InjectMetric(MODEL_INFERENCE_DURATION_SECONDS) private readonly inferenceSeconds: Histogram<ModelLabels>,
     @InjectMetric(MODEL_PREDICTIONS_TOTAL) private readonly predictions: Counter<ModelLabels | 'label'>,
     @InjectMetric(MODEL_LOADED) private readonly loaded: Gauge<ModelLabels>,
+    @InjectMetric(MODEL_BATCH_ROWS) private readonly batchRows: Histogram<ModelLabels>,
+    @InjectMetric(MODEL_QUEUE_WAIT_SECONDS) private readonly queueWait: Histogram<ModelLabels>,
+    @InjectMetric(MODEL_QUEUE_ROWS) private readonly queueRows: Gauge<ModelLabels>,
   ) {}
 
   /** Time spent in the runtime for one batch (not the whole request: http_request_duration_seconds has that). */
@@ -33,5 +43,19 @@ export class InferenceMetrics {
   /** 1 once the model's session is ready, 0 while it loads or after it failed or was unloaded. */
   setModelLoaded(model: string, version: string, loaded: boolean): void {
     this.loaded.set({ model, version }, loaded ? 1 : 0);
+  }
+
+  /** Rows in one merged run. */
+  observeBatch(model: string, version: string, rows: number): void {
+    this.batchRows.observe({ model, version }, rows);
+  }
+
+  /** How long one request waited for its batch to start. */
+  observeQueueWait(model: string, version: string, seconds: number): void {
+    this.queueWait.observe({ model, version }, seconds);
+  }
+
+  setQueueDepth(model: string, version: string, rows: number): void {
+    this.queueRows.set({ model, version }, rows);
   }
 }

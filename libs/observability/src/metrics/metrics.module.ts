@@ -16,6 +16,10 @@ import {
   MODEL_INFERENCE_DURATION_SECONDS,
   MODEL_LOADED,
   MODEL_PREDICTIONS_TOTAL,
+  BATCH_ROWS_BUCKETS,
+  MODEL_BATCH_ROWS,
+  MODEL_QUEUE_ROWS,
+  MODEL_QUEUE_WAIT_SECONDS,
 } from './metric-names';
 
 const MISNAMED_DEFAULT_GAUGES = [
@@ -60,6 +64,23 @@ const MISNAMED_DEFAULT_GAUGES = [
     makeGaugeProvider({
       name: MODEL_LOADED,
       help: '1 when the model version is loaded and serving, 0 otherwise.',
+      labelNames: ['model', 'version'],
+    }),
+    makeHistogramProvider({
+      name: MODEL_BATCH_ROWS,
+      help: 'Rows per session run after merging concurrent requests.',
+      labelNames: ['model', 'version'],
+      buckets: BATCH_ROWS_BUCKETS,
+    }),
+    makeHistogramProvider({
+      name: MODEL_QUEUE_WAIT_SECONDS,
+      help: 'Time a request waited in the model queue before its batch started running.',
+      labelNames: ['model', 'version'],
+      buckets: INFERENCE_DURATION_BUCKETS,
+    }),
+    makeGaugeProvider({
+      name: MODEL_QUEUE_ROWS,
+      help: 'Rows waiting in the model queue.',
       labelNames: ['model', 'version'],
     }),
     HttpMetricsMiddleware,

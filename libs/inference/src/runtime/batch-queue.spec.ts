@@ -1,0 +1,189 @@
+import { BatchQueue, BatchQueueOptions, OverloadedError } from './batch-queue';
+import { OutputTensors } from './tensors';
+
+/** A stand-in model: output row i is [10·x0, x1] of input row i; runs finish when the test says so. */
+function fakeModel() {
+  const runs: Array<{ rows: number[][]; finish: () => void; fail: (e: Error) => void }> = [];
+  const execute = (rows: number[][]) =>
+    new Promise<OutputTensors>((resolve, reject) => {
+      runs.push({
+        rows,
+        finish: () =>
+          resolve({
+            y: { data: Float32Array.from(rows.flatMap((r) => [r[0] * 10, r[1]])), dims: [rows.length, 2] },
+          }),
+        fail: reject,
+      });
+    });
+  return { runs, execute };
+}
+
+const tick = () => new Promise((resolve) => setImmediate(resolve));
+const rowsOf = (outputs: OutputTensors) => {
+  const { data, dims } = outputs.y;
+  return Array.from({ length: dims[0] }, (_, i) => [Number(data[i * 2]), Number(data[i * 2 + 1])]);
+};
+
+function queue(overrides: Partial<BatchQueueOptions>, execute: BatchQueueOptions['execute']) {
+  return new BatchQueue({
+    model: 'm',
+    maxBatchRows: 8,
+    maxDelayMs: 0,
+    concurrency: 1,
+    maxQueuedRows: 100,
+    execute,
+    ...overrides,
+  });
+}
+
+describe('BatchQueue', () => {
+  it('runs the first request at once and merges what queues meanwhile into the next run', async () => {
+    const model = fakeModel();
+    const q = queue({}, model.execute);
+    const first = q.submit([[1, 1]]);
+    const later = [
+      q.submit([[2, 2]]),
+      q.submit([
+        [3, 3],
+        [4, 4],
+      ]),
+      q.submit([[5, 5]]),
+    ];
+    await tick();
+    expect(model.runs.map((r) => r.rows.length)).toEqual([1]);
+    model.runs[0].finish();
+    expect(rowsOf(await first)).toEqual([[10, 1]]);
+    await tick();
+    expect(model.runs[1].rows).toEqual([
+      [2, 2],
+      [3, 3],
+      [4, 4],
+      [5, 5],
+    ]);
+    model.runs[1].finish();
+    // Each request gets exactly its own rows back, in order.
+    expect((await Promise.all(later)).map(rowsOf)).toEqual([
+      [[20, 2]],
+      [
+        [30, 3],
+        [40, 4],
+      ],
+      [[50, 5]],
+    ]);
+  });
+
+  it('never puts more than maxBatchRows rows in one run, splitting a large request across runs', async () => {
+    const model = fakeModel();
+    const q = queue({ maxBatchRows: 3, concurrency: 4 }, model.execute);
+    const rows = Array.from({ length: 7 }, (_, i) => [i, -i]);
+    const answer = q.submit(rows);
+    await tick();
+    expect(model.runs.map((r) => r.rows.length)).toEqual([3, 3, 1]);
+    model.runs.forEach((r) => r.finish());
+    expect(rowsOf(await answer)).toEqual(rows.map(([a, b]) => [a * 10, b]));
+  });
+
+  it('keeps at most `concurrency` runs going', async () => {
+    const model = fakeModel();
+    const q = queue({ maxBatchRows: 1, concurrency: 2 }, model.execute);
+    const answers = [1, 2, 3, 4].map((x) => q.submit([[x, x]]));
+    await tick();
+    expect(model.runs).toHaveLength(2);
+    model.runs[0].finish();
+    await tick();
+    expect(model.runs).toHaveLength(3);
+    model.runs.slice(1).forEach((r) => r.finish());
+    await tick();
+    model.runs[3].finish();
+    expect((await Promise.all(answers)).map(rowsOf)).toEqual([[[10, 1]], [[20, 2]], [[30, 3]], [[40, 4]]]);
+  });
+
+  it('waits up to maxDelayMs for a fuller batch, and not at all once the batch is full', async () => {
+    const model = fakeModel();
+    const q = queue({ maxBatchRows: 2, maxDelayMs: 30 }, model.execute);
+    const one = q.submit([[1, 1]]);
+    await tick();
+    expect(model.runs).toHaveLength(0);
+    const two = q.submit([[2, 2]]);
+    await tick();
+    expect(model.runs.map((r) => r.rows.length)).toEqual([2]);
+    model.runs[0].finish();
+    await Promise.all([one, two]);
+
+    const alone = q.submit([[3, 3]]);
+    await new Promise((resolve) => setTimeout(resolve, 60));
+    expect(model.runs).toHaveLength(2);
+    model.runs[1].finish();
+    expect(rowsOf(await alone)).toEqual([[30, 3]]);
+  });
+
+  it('sheds load beyond maxQueuedRows with a 503 that says when to retry', async () => {
+    const model = fakeModel();
+    const q = queue({ maxQueuedRows: 4, maxBatchRows: 1 }, model.execute);
+    const accepted = [
+      q.submit([[1, 1]]),
+      q.submit([
+        [2, 2],
+        [3, 3],
+      ]),
+    ];
+    await tick();
+    // One row is running, two are queued: three more would exceed four.
+    const refused = q.submit([
+      [4, 4],
+      [5, 5],
+      [6, 6],
+    ]);
+    await expect(refused).rejects.toBeInstanceOf(OverloadedError);
+    await expect(refused).rejects.toMatchObject({ status: 503, headers: { 'Retry-After': '1' } });
+    while (model.runs.some((r) => r.rows.length > 0)) {
+      model.runs.splice(0).forEach((r) => r.finish());
+      await tick();
+    }
+    await Promise.all(accepted);
+    expect(q.depth).toBe(0);
+  });
+
+  it('fails every request of a failed run, and keeps serving afterwards', async () => {
+    const model = fakeModel();
+    const q = queue({ concurrency: 1 }, model.execute);
+    const blocker = q.submit([[0, 0]]);
+    const [a, b] = [q.submit([[1, 1]]), q.submit([[2, 2]])];
+    await tick();
+    model.runs[0].finish();
+    await blocker;
+    await tick();
+    model.runs[1].fail(new Error('session exploded'));
+    await expect(a).rejects.toThrow('session exploded');
+    await expect(b).rejects.toThrow('session exploded');
+    const after = q.submit([[3, 3]]);
+    await tick();
+    model.runs[2].finish();
+    expect(rowsOf(await after)).toEqual([[30, 3]]);
+  });
+
+  it('reports batch sizes, waits and depth', async () => {
+    const model = fakeModel();
+    const seen = { batches: [] as number[], waits: 0, depths: [] as number[] };
+    const q = queue(
+      {
+        observe: {
+          batch: (rows) => seen.batches.push(rows),
+          wait: () => seen.waits++,
+          depth: (rows) => seen.depths.push(rows),
+        },
+      },
+      model.execute,
+    );
+    const answers = [q.submit([[1, 1]]), q.submit([[2, 2]]), q.submit([[3, 3]])];
+    await tick();
+    model.runs[0].finish();
+    await tick();
+    model.runs[1].finish();
+    await Promise.all(answers);
+    expect(seen.batches).toEqual([1, 2]);
+    expect(seen.waits).toBe(3);
+    expect(seen.depths.at(-1)).toBe(0);
+    expect(Math.max(...seen.depths)).toBe(2);
+  });
+});

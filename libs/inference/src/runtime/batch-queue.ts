@@ -1,0 +1,137 @@
+import { DomainError } from '@app/observability';
+import { concatRows, OutputTensors, sliceRows } from './tensors';
+
+export class OverloadedError extends DomainError {
+  constructor(model: string, queued: number, limit: number) {
+    super({
+      code: 'overloaded',
+      status: 503,
+      title: 'Overloaded',
+      detail: `Model "${model}" has ${queued} rows waiting, at the limit of ${limit} (MAX_QUEUE_ROWS); retry shortly.`,
+      headers: { 'Retry-After': '1' },
+    });
+  }
+}
+
+export interface BatchQueueOptions {
+  model: string;
+  /** Most rows per run (already capped by a fixed batch dimension). */
+  maxBatchRows: number;
+  /** How long the oldest request may wait for more rows; 0 only merges what queued during the previous run. */
+  maxDelayMs: number;
+  /** Runs at once: 1 on the main thread, the pool size on worker threads. */
+  concurrency: number;
+  /** Rows waiting beyond which requests are refused. */
+  maxQueuedRows: number;
+  /** One merged run; resolves to outputs whose first dimension is the row count. */
+  execute: (rows: number[][]) => Promise<OutputTensors>;
+  /** Called once per run with its size, and once per request with how long it waited. */
+  observe?: { batch(rows: number): void; wait(seconds: number): void; depth(rows: number): void };
+}
+
+interface Waiting {
+  rows: number[][];
+  enqueuedAt: number;
+  resolve: (outputs: OutputTensors) => void;
+  reject: (error: unknown) => void;
+}
+
+/**
+ * Dynamic batching for one model: requests queue here and are merged into runs of at most `maxBatchRows` rows.
+ * Each request gets back exactly the rows it sent, in order; a request larger than a run is split across runs.
+ */
+export class BatchQueue {
+  private readonly waiting: Waiting[] = [];
+  private queuedRows = 0;
+  private running = 0;
+  private timer?: NodeJS.Timeout;
+  private draining = false;
+
+  constructor(private readonly options: BatchQueueOptions) {}
+
+  get depth(): number {
+    return this.queuedRows;
+  }
+
+  async submit(rows: number[][]): Promise<OutputTensors> {
+    const { maxBatchRows, maxQueuedRows, model } = this.options;
+    if (this.queuedRows + rows.length > maxQueuedRows)
+      throw new OverloadedError(model, this.queuedRows, maxQueuedRows);
+    const chunks: Array<Promise<OutputTensors>> = [];
+    for (let start = 0; start < rows.length; start += maxBatchRows) {
+      chunks.push(this.enqueue(rows.slice(start, start + maxBatchRows)));
+    }
+    return concatRows(await Promise.all(chunks));
+  }
+
+  private enqueue(rows: number[][]): Promise<OutputTensors> {
+    return new Promise((resolve, reject) => {
+      this.waiting.push({ rows, enqueuedAt: performance.now(), resolve, reject });
+      this.queuedRows += rows.length;
+      this.options.observe?.depth(this.queuedRows);
+      this.dispatch();
+    });
+  }
+
+  private dispatch(): void {
+    const { maxBatchRows, maxDelayMs, concurrency } = this.options;
+    while (this.running < concurrency && this.waiting.length > 0) {
+      if (maxDelayMs > 0 && !this.draining && this.queuedRows < maxBatchRows) {
+        const waited = performance.now() - this.waiting[0].enqueuedAt;
+        if (waited < maxDelayMs) {
+          this.timer ??= setTimeout(() => {
+            this.timer = undefined;
+            this.dispatch();
+          }, maxDelayMs - waited);
+          return;
+        }
+      }
+      this.runBatch(this.takeBatch(maxBatchRows));
+    }
+  }
+
+  private takeBatch(maxRows: number): Waiting[] {
+    const batch: Waiting[] = [];
+    let rows = 0;
+    while (this.waiting.length > 0 && rows + this.waiting[0].rows.length <= maxRows) {
+      const next = this.waiting.shift()!;
+      rows += next.rows.length;
+      batch.push(next);
+    }
+    this.queuedRows -= rows;
+    this.options.observe?.depth(this.queuedRows);
+    return batch;
+  }
+
+  private runBatch(batch: Waiting[]): void {
+    const started = performance.now();
+    const rows = batch.length === 1 ? batch[0].rows : batch.flatMap((w) => w.rows);
+    this.options.observe?.batch(rows.length);
+    for (const waiting of batch) this.options.observe?.wait((started - waiting.enqueuedAt) / 1000);
+    this.running++;
+    void this.options
+      .execute(rows)
+      .then(
+        (outputs) => {
+          let start = 0;
+          for (const waiting of batch) {
+            waiting.resolve(batch.length === 1 ? outputs : sliceRows(outputs, start, waiting.rows.length));
+            start += waiting.rows.length;
+          }
+        },
+        (error: unknown) => batch.forEach((waiting) => waiting.reject(error)),
+      )
+      .finally(() => {
+        this.running--;
+        this.dispatch();
+      });
+  }
+
+  /** Shutdown: nothing waits for a fuller batch any more; what is queued runs now. */
+  drain(): void {
+    this.draining = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    this.dispatch();
+  }
+}
