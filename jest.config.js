@@ -12,7 +12,7 @@ module.exports = {
   // onnxruntime-node returns typed arrays from Node's main realm; see the file for why this is needed.
   setupFiles: ['<rootDir>/test/support/cross-realm-typed-arrays.ts'],
   moduleNameMapper: {
-    '^@app/(config|inference|observability)(|/.*)$': '<rootDir>/libs/$1/src$2',
+    '^@app/(config|inference|observability|monitoring)(|/.*)$': '<rootDir>/libs/$1/src$2',
   },
   testTimeout: 30000,
 };

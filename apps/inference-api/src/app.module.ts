@@ -1,5 +1,6 @@
 import { ConfigModule } from '@app/config';
 import { InferenceModule } from '@app/inference';
+import { MonitoringModule } from '@app/monitoring';
 import {
   LoggingModule,
   MetricsModule,
@@ -11,6 +12,7 @@ import { DynamicModule, Module, ValidationPipe } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD, APP_PIPE } from '@nestjs/core';
 import { TerminusModule } from '@nestjs/terminus';
 import { ApiKeyGuard } from './auth/api-key.guard';
+import { DriftController } from './drift/drift.controller';
 import { HealthController } from './health/health.controller';
 import { ModelsController } from './models/models.controller';
 import { PredictController } from './predict/predict.controller';
@@ -29,8 +31,9 @@ export class AppModule {
         // Readiness is 503 for seconds at every start: that is expected, not an error to log.
         TerminusModule.forRoot({ logger: false }),
         InferenceModule,
+        MonitoringModule,
       ],
-      controllers: [PredictController, ModelsController, HealthController],
+      controllers: [PredictController, ModelsController, DriftController, HealthController],
       providers: [
         { provide: APP_FILTER, useClass: ProblemDetailsFilter },
         { provide: APP_GUARD, useClass: ApiKeyGuard },

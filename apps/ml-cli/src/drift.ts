@@ -1,0 +1,58 @@
+import { ModelRegistry } from '@app/inference';
+import { DriftCheck, DriftReport, exitCodeOf } from '@app/monitoring';
+import { parseArgs } from 'node:util';
+import { createCliContext, UsageError } from './cli-support';
+
+export const DRIFT_USAGE = `drift --model <name> [--from YYYY-MM-DD] [--to YYYY-MM-DD] [--json]
+    Runs the drift check now over the prediction log (default window: the last DRIFT_WINDOW_DAYS days up to
+    today, UTC), writes the report to DRIFT_REPORT_DIR/<model>/<date>.json and .html, and exits
+    0 no drift, 1 drift, 2 error, insufficient data or no reference. --json prints the report on stdout.`;
+
+export async function driftCommand(args: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      model: { type: 'string' },
+      from: { type: 'string' },
+      to: { type: 'string' },
+      json: { type: 'boolean', default: false },
+    },
+    strict: true,
+  });
+  if (!values.model) throw new UsageError(`--model is required\n\n${DRIFT_USAGE}`);
+  const app = await createCliContext();
+  try {
+    await app.get(ModelRegistry).loadAll();
+    const { report, files } = await app
+      .get(DriftCheck)
+      .run(values.model, { from: values.from, to: values.to });
+    process.stdout.write(
+      values.json ? `${JSON.stringify(report, null, 2)}\n` : describeReport(report, files),
+    );
+    return exitCodeOf(report.verdict);
+  } finally {
+    await app.close();
+  }
+}
+
+function describeReport(report: DriftReport, files: { json: string; html: string }): string {
+  const lines = [
+    `${report.verdict.toUpperCase()}: ${report.summary}`,
+    `window ${report.window.from} to ${report.window.to}: ${report.n_cur} predictions; reference ${report.n_ref} rows`,
+  ];
+  if (report.features.length > 0) {
+    lines.push('', `${'feature'.padEnd(20)} ${'PSI'.padStart(8)} ${'noise'.padStart(8)}  status`);
+    for (const f of report.features) {
+      lines.push(
+        `${f.name.padEnd(20)} ${f.psi.toFixed(4).padStart(8)} ${f.noise_floor.toFixed(4).padStart(8)}  ${f.status}`,
+      );
+    }
+    if (report.prediction) {
+      lines.push(
+        `${'(predictions)'.padEnd(20)} ${report.prediction.psi.toFixed(4).padStart(8)} ${''.padStart(8)}  ${report.prediction.status}`,
+      );
+    }
+  }
+  lines.push('', `report: ${files.html}`, `        ${files.json}`);
+  return `${lines.join('\n')}\n`;
+}

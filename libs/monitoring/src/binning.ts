@@ -1,0 +1,87 @@
+/**
+ * How values are put into bins. The bins are frozen when the reference profile is built, so counts made at any
+ * time, on any replica, add up exactly.
+ *
+ * - numeric: `edges` e_0 < … < e_{k−1} make k+1 bins: (−∞, e_0), [e_0, e_1), …, [e_{k−1}, +∞). The first and
+ *   last bins are open-ended, so values outside the reference range are still counted.
+ * - categorical: one bin per reference value, in `categories` order, and a last "other" bin for anything else.
+ */
+export type Binning =
+  { kind: 'numeric'; edges: number[] } | { kind: 'categorical'; categories: Array<number | string> };
+
+/** At most this many distinct reference values make a feature categorical. */
+export const MAX_CATEGORIES = 20;
+
+/** Reference deciles: 10 bins. */
+export const QUANTILE_BINS = 10;
+
+export function binCount(binning: Binning): number {
+  return binning.kind === 'numeric' ? binning.edges.length + 1 : binning.categories.length + 1;
+}
+
+/** The bin a value falls in. */
+export function binIndex(binning: Binning, value: number | string): number {
+  if (binning.kind === 'categorical') {
+    const index = binning.categories.findIndex((category) => category === value);
+    return index === -1 ? binning.categories.length : index;
+  }
+  if (typeof value !== 'number') return binning.edges.length;
+  // Binary search for the first edge greater than the value: that edge's index is the bin.
+  const { edges } = binning;
+  let low = 0;
+  let high = edges.length;
+  while (low < high) {
+    const middle = (low + high) >>> 1;
+    if (value < edges[middle]) high = middle;
+    else low = middle + 1;
+  }
+  return low;
+}
+
+/** Human-readable bin names for reports: `< 0.12`, `0.12 – 0.5`, `≥ 2.3`, a category, `other`. */
+export function binLabels(binning: Binning): string[] {
+  if (binning.kind === 'categorical') return [...binning.categories.map(String), 'other'];
+  const { edges } = binning;
+  if (edges.length === 0) return ['all'];
+  const f = formatNumber;
+  return [
+    `< ${f(edges[0])}`,
+    ...edges.slice(1).map((edge, i) => `${f(edges[i])} – ${f(edge)}`),
+    `≥ ${f(edges[edges.length - 1])}`,
+  ];
+}
+
+export function formatNumber(value: number): string {
+  if (value === 0) return '0';
+  const magnitude = Math.abs(value);
+  if (magnitude >= 1e5 || magnitude < 1e-3) return value.toExponential(2);
+  return String(Number(value.toPrecision(3)));
+}
+
+/**
+ * Decile edges from sorted values: the k-th edge sits halfway between the values at ranks ⌊k·n/10⌋ − 1 and
+ * ⌊k·n/10⌋, so with distinct values each bin holds a tenth of the reference exactly. Repeated values can make
+ * neighbouring edges equal; duplicates are dropped, leaving fewer (wider) bins rather than empty ones.
+ */
+export function quantileEdges(sorted: ArrayLike<number>, bins = QUANTILE_BINS): number[] {
+  const n = sorted.length;
+  if (n === 0) return [];
+  const edges: number[] = [];
+  for (let k = 1; k < bins; k++) {
+    const rank = Math.floor((k * n) / bins);
+    if (rank <= 0 || rank >= n) continue;
+    const edge = (sorted[rank - 1] + sorted[rank]) / 2;
+    // A tie across the cut leaves the edge on a value; values equal to it go to the upper bin.
+    if (edges.length === 0 || edge > edges[edges.length - 1]) edges.push(edge);
+  }
+  // An edge at or below the minimum would leave the first bin empty by construction.
+  return edges.filter((edge) => edge > sorted[0]);
+}
+
+/** Categorical when there are few distinct values: numbers sort numerically, strings by code point. */
+export function categoricalBinning(distinct: Iterable<number | string>): Binning {
+  const categories = [...distinct].sort((a, b) =>
+    typeof a === 'number' && typeof b === 'number' ? a - b : String(a) < String(b) ? -1 : 1,
+  );
+  return { kind: 'categorical', categories };
+}

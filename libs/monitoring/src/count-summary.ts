@@ -1,0 +1,131 @@
+import { randomBytes } from 'node:crypto';
+import { readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { binCount, binIndex } from './binning';
+import { binsHash, ObservedOutput, ReferenceProfile, scoreOf } from './reference-profile';
+
+/**
+ * Bin counts of one model version's logged predictions, made on the frozen bins of a reference profile. Counts
+ * on the same bins add exactly, so days and replicas merge by addition: the weekly check reads a few small
+ * files instead of every raw line.
+ */
+export interface ModelCounts {
+  model: string;
+  version: string;
+  /** binsHash of the profile the rows were binned on; null when there was no profile (rows only counted). */
+  bins: string | null;
+  /** Rows counted. */
+  n: number;
+  /** Per feature, per bin. */
+  features: number[][];
+  /** Predicted labels per bin (classifiers). */
+  labels: number[];
+  /** The score distribution (probability or value) per bin. */
+  score: number[];
+}
+
+export const COUNTS_FORMAT = 'ml-inference/prediction-counts@1';
+
+/** `<day>.<host>.counts.json`: the counts of the rows in bytes [0, log_bytes) of `<day>.<host>.jsonl`. */
+export interface CountSummaryFile {
+  format: typeof COUNTS_FORMAT;
+  day: string;
+  host: string;
+  log_bytes: number;
+  updated_at: string;
+  models: ModelCounts[];
+}
+
+export const countsKey = (model: string, version: string) => `${model}\u0000${version}`;
+
+/** Counts rows into the bins of one reference profile. */
+export class BinCounter {
+  readonly hash: string;
+
+  constructor(readonly profile: ReferenceProfile) {
+    this.hash = binsHash(profile);
+  }
+
+  empty(model: string, version: string): ModelCounts {
+    const zeros = (bins: number) => new Array<number>(bins).fill(0);
+    const { features, prediction } = this.profile;
+    return {
+      model,
+      version,
+      bins: this.hash,
+      n: 0,
+      features: features.map((feature) => zeros(binCount(feature))),
+      labels: prediction.labels ? zeros(binCount(prediction.labels)) : [],
+      score: zeros(binCount(prediction.score)),
+    };
+  }
+
+  /** Adds one row; a row that does not fit the profile (another feature count) is left out and reported. */
+  add(counts: ModelCounts, features: readonly number[], output: ObservedOutput): boolean {
+    const { profile } = this;
+    if (features.length !== profile.features.length) return false;
+    counts.n++;
+    for (let i = 0; i < features.length; i++)
+      counts.features[i][binIndex(profile.features[i], features[i])]++;
+    if (profile.prediction.labels) {
+      const label = Array.isArray(output.prediction) ? '' : String(output.prediction);
+      counts.labels[binIndex(profile.prediction.labels, label)]++;
+    }
+    const score = scoreOf(output, profile.prediction);
+    if (score !== undefined) counts.score[binIndex(profile.prediction.score, score)]++;
+    return true;
+  }
+}
+
+/** Rows counted without a profile: only `n` is known, and the summary cannot stand in for the raw log. */
+export function unbinned(model: string, version: string): ModelCounts {
+  return { model, version, bins: null, n: 0, features: [], labels: [], score: [] };
+}
+
+/** `into += from`, bin by bin; both must be on the same bins. */
+export function addCounts(into: ModelCounts, from: ModelCounts): void {
+  if (into.bins !== from.bins) throw new Error('cannot add counts made on different bins');
+  into.n += from.n;
+  const add = (a: number[], b: readonly number[]) => b.forEach((value, i) => (a[i] += value));
+  into.features.forEach((bins, i) => add(bins, from.features[i]));
+  add(into.labels, from.labels);
+  add(into.score, from.score);
+}
+
+export function cloneCounts(counts: ModelCounts): ModelCounts {
+  return {
+    ...counts,
+    features: counts.features.map((bins) => [...bins]),
+    labels: [...counts.labels],
+    score: [...counts.score],
+  };
+}
+
+/** A summary file, or undefined when it is missing or unreadable (the raw log is then read instead). */
+export async function readCountSummary(path: string): Promise<CountSummaryFile | undefined> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch {
+    return undefined;
+  }
+  try {
+    const value = JSON.parse(text) as CountSummaryFile;
+    if (value.format !== COUNTS_FORMAT || !Number.isInteger(value.log_bytes) || !Array.isArray(value.models))
+      return undefined;
+    return value;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Written to a temporary file and renamed over the old one: a reader sees the old summary or the new, whole. */
+export async function writeCountSummary(path: string, summary: CountSummaryFile): Promise<void> {
+  const temporary = `${path}.${randomBytes(4).toString('hex')}.tmp`;
+  try {
+    await writeFile(temporary, JSON.stringify(summary));
+    await rename(temporary, path);
+  } catch (error) {
+    await rm(temporary, { force: true }).catch(() => undefined);
+    throw error;
+  }
+}

@@ -1,0 +1,31 @@
+import { InferenceModule } from '@app/inference';
+import { Module } from '@nestjs/common';
+import { AlertWebhook } from './alert-webhook';
+import { DriftCheck } from './drift-check';
+import { DriftReports } from './drift-reports';
+import { MONITORING_METRIC_PROVIDERS, MonitoringMetrics } from './monitoring-metrics';
+import { PredictionLogReader } from './prediction-log-reader';
+import { ReferenceProfiles } from './reference-profiles';
+
+/** The drift check and what it reads and writes; what the CLI needs without the prediction log writer. */
+@Module({
+  imports: [InferenceModule],
+  providers: [
+    ...MONITORING_METRIC_PROVIDERS,
+    MonitoringMetrics,
+    ReferenceProfiles,
+    PredictionLogReader,
+    DriftReports,
+    AlertWebhook,
+    DriftCheck,
+  ],
+  exports: [
+    MonitoringMetrics,
+    ReferenceProfiles,
+    PredictionLogReader,
+    DriftReports,
+    AlertWebhook,
+    DriftCheck,
+  ],
+})
+export class DriftCheckModule {}

@@ -1,0 +1,228 @@
+import { AppConfig } from '@app/config';
+import { ModelRegistry, ServedModel } from '@app/inference';
+import { DomainError } from '@app/observability';
+import { Injectable, Logger } from '@nestjs/common';
+import { AlertWebhook, driftAlertOf } from './alert-webhook';
+import { BinCounter } from './count-summary';
+import { buildDriftReport, DriftInputs, DriftReport, emptyReport, Verdict } from './drift-report';
+import { DriftReports, WrittenReport } from './drift-reports';
+import { MonitoringMetrics } from './monitoring-metrics';
+import { PredictionLogReader } from './prediction-log-reader';
+import { ReferenceProfileBuilder } from './reference-profile';
+import { referencePathOf, ReferenceProfiles } from './reference-profiles';
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+const DAY = /^\d{4}-\d{2}-\d{2}$/;
+
+/** The CLI's exit code for a verdict: 0 no drift, 1 drift, 2 anything that is not a verdict. */
+export function exitCodeOf(verdict: Verdict): 0 | 1 | 2 {
+  return verdict === 'no-drift' ? 0 : verdict === 'drift' ? 1 : 2;
+}
+
+export class InvalidWindowError extends DomainError {
+  constructor(detail: string) {
+    super({ code: 'invalid-window', status: 422, title: 'Invalid window', detail });
+  }
+}
+
+export interface WindowRequest {
+  /** First day, YYYY-MM-DD (UTC); default: DRIFT_WINDOW_DAYS − 1 days before `to`. */
+  from?: string;
+  /** Last day, inclusive; default: today (UTC). */
+  to?: string;
+}
+
+/** The days of a window, oldest first. */
+export function windowDays({ from, to }: WindowRequest, windowLength: number, now = new Date()): string[] {
+  for (const [name, value] of [
+    ['from', from],
+    ['to', to],
+  ] as const) {
+    if (value !== undefined && (!DAY.test(value) || Number.isNaN(Date.parse(`${value}T00:00:00Z`)))) {
+      throw new InvalidWindowError(`"${name}" must be a date written YYYY-MM-DD; got "${value}".`);
+    }
+  }
+  const last = to ? Date.parse(`${to}T00:00:00Z`) : Date.parse(`${now.toISOString().slice(0, 10)}T00:00:00Z`);
+  const first = from ? Date.parse(`${from}T00:00:00Z`) : last - (windowLength - 1) * DAY_MS;
+  if (first > last) throw new InvalidWindowError(`"from" (${from}) is after "to" (${to ?? 'today'}).`);
+  if ((last - first) / DAY_MS >= 366) throw new InvalidWindowError('A window spans at most 366 days.');
+  const days: string[] = [];
+  for (let t = first; t <= last; t += DAY_MS) days.push(new Date(t).toISOString().slice(0, 10));
+  return days;
+}
+
+export interface DriftOutcome {
+  report: DriftReport;
+  files: WrittenReport;
+}
+
+/**
+ * The drift check, the same from the schedule, the CLI and the HTTP endpoint: the window's bin counts against
+ * the reference profile (or the first DRIFT_BASELINE_DAYS days of traffic), a report written as JSON and HTML,
+ * the metrics set, a warning logged and the webhook called on drift.
+ */
+@Injectable()
+export class DriftCheck {
+  private readonly logger = new Logger(DriftCheck.name);
+  private readonly running = new Map<string, Promise<DriftOutcome>>();
+
+  constructor(
+    private readonly config: AppConfig,
+    private readonly registry: ModelRegistry,
+    private readonly profiles: ReferenceProfiles,
+    private readonly log: PredictionLogReader,
+    private readonly reports: DriftReports,
+    private readonly metrics: MonitoringMetrics,
+    private readonly webhook: AlertWebhook,
+  ) {}
+
+  /** Runs the check now; a second call for a model already being checked waits for that run instead. */
+  run(modelName: string, window: WindowRequest = {}): Promise<DriftOutcome> {
+    const days = windowDays(window, this.config.get('DRIFT_WINDOW_DAYS'));
+    const model = this.registry.get(modelName);
+    const key = `${model.name}\u0000${days[0]}\u0000${days[days.length - 1]}`;
+    const existing = this.running.get(key);
+    if (existing) return existing;
+    const run = this.check(model, days).finally(() => this.running.delete(key));
+    this.running.set(key, run);
+    return run;
+  }
+
+  private async check(model: ServedModel, days: string[]): Promise<DriftOutcome> {
+    const started = performance.now();
+    const inputs: DriftInputs = {
+      model: model.name,
+      version: model.version,
+      window: { from: days[0], to: days[days.length - 1], days },
+      reference: { kind: 'none' },
+      thresholds: {
+        warn: this.config.get('DRIFT_PSI_WARN'),
+        alert: this.config.get('DRIFT_PSI_ALERT'),
+        min_samples: this.config.get('DRIFT_MIN_SAMPLES'),
+      },
+      sources: { summaries: 0, tails: 0, raw_files: 0 },
+      generatedAt: new Date(),
+      durationMs: 0,
+    };
+    const report = await this.compare(model, days, inputs);
+    report.duration_ms = Math.round(performance.now() - started);
+    const files = await this.reports.write(report);
+    const enough = report.verdict === 'drift' || report.verdict === 'no-drift';
+    this.metrics.driftChecked({
+      model: model.name,
+      version: model.version,
+      features: enough ? report.features : undefined,
+      predictionPsi: enough ? report.prediction?.psi : undefined,
+      drift: report.verdict === 'drift',
+      finishedAt: new Date(),
+      seconds: report.duration_ms / 1000,
+    });
+    if (report.verdict === 'drift') {
+      const drifted = report.features
+        .filter((f) => report.drifted_features.includes(f.name))
+        .map((f) => `${f.name} (PSI ${f.psi.toFixed(3)})`);
+      this.logger.warn(
+        {
+          model: model.name,
+          modelVersion: model.version,
+          driftedFeatures: report.drifted_features,
+          predictionPsi: report.prediction?.psi,
+          report: files.json,
+        },
+        `drift detected in ${model.name} v${model.version}: ${drifted.join(', ') || 'no feature'}` +
+          (report.prediction?.status === 'drift'
+            ? `; predictions PSI ${report.prediction.psi.toFixed(3)}`
+            : ''),
+      );
+      await this.webhook.send(driftAlertOf(report, files));
+    } else {
+      this.logger.log(`drift check of ${model.name} v${model.version}: ${report.summary}`);
+    }
+    return { report, files };
+  }
+
+  private async compare(model: ServedModel, days: string[], inputs: DriftInputs): Promise<DriftReport> {
+    const reference = await this.profiles.forModel(model.name, model.version);
+    if (reference) {
+      inputs.reference = {
+        kind: 'reference.json',
+        path: reference.path,
+        created_at: reference.profile.created_at,
+        bins: reference.counter.hash,
+      };
+      const { counts, sources } = await this.log.countDays(
+        model.name,
+        model.version,
+        reference.counter,
+        days,
+      );
+      inputs.sources = sources;
+      return buildDriftReport(reference.profile, counts, inputs);
+    }
+    const missing = `No reference profile at ${referencePathOf(model.path)}`;
+    const baselineDays = this.config.get('DRIFT_BASELINE_DAYS');
+    if (baselineDays === undefined) {
+      return emptyReport(
+        inputs,
+        'no-reference',
+        `${missing}: nothing to compare with. Build one with "npm run cli -- profile --model ${model.name} --data <training data>", ` +
+          'or set DRIFT_BASELINE_DAYS to compare with the first days of logged traffic.',
+      );
+    }
+    return this.compareWithBaseline(model, days, inputs, baselineDays, missing);
+  }
+
+  /** Without a reference: the first `baselineDays` days that have traffic become the reference. */
+  private async compareWithBaseline(
+    model: ServedModel,
+    days: string[],
+    inputs: DriftInputs,
+    baselineDays: number,
+    missing: string,
+  ): Promise<DriftReport> {
+    const { signature } = model;
+    const head = signature.head;
+    const builder = new ReferenceProfileBuilder({
+      name: model.name,
+      version: model.version,
+      features:
+        signature.features ?? Array.from({ length: signature.featureCount }, (_, i) => `feature ${i}`),
+      task: head.task,
+      labels: head.task === 'classification' ? head.labels : undefined,
+    });
+    const baseline: string[] = [];
+    for (const day of await this.log.days()) {
+      if (baseline.length === baselineDays) break;
+      let seen = false;
+      for await (const record of this.log.records(model.name, model.version, day)) {
+        if (record.features.length !== signature.featureCount) continue;
+        builder.addRow(record.features, record);
+        seen = true;
+      }
+      if (seen) baseline.push(day);
+    }
+    inputs.reference = {
+      kind: 'baseline',
+      baseline_days: baseline,
+      note: `${missing}: compared with the first ${baselineDays} days of logged traffic (DRIFT_BASELINE_DAYS).`,
+    };
+    if (baseline.length < baselineDays) {
+      return emptyReport(
+        inputs,
+        'insufficient-data',
+        `${missing}, and the baseline needs ${baselineDays} days of logged traffic; ${baseline.length} so far.`,
+      );
+    }
+    const profile = builder.build({
+      file: `prediction log, ${baseline[0]} to ${baseline[baseline.length - 1]}`,
+    });
+    const counter = new BinCounter(profile);
+    inputs.reference.bins = counter.hash;
+    const current = days.filter((day) => day > baseline[baseline.length - 1]);
+    const { counts, sources } = await this.log.countDays(model.name, model.version, counter, current);
+    inputs.sources = sources;
+    if (current.length < days.length)
+      inputs.window = { from: current[0] ?? days[days.length - 1], to: days[days.length - 1], days: current };
+    return buildDriftReport(profile, counts, inputs);
+  }
+}

@@ -1,0 +1,201 @@
+import { binCount, binLabels } from './binning';
+import { ModelCounts } from './count-summary';
+import { DriftStatus, noiseFloor, psi, psiContribution, PsiThresholds, sharesOf, statusOf } from './psi';
+import { DistributionProfile, ReferenceProfile } from './reference-profile';
+
+export const REPORT_FORMAT = 'ml-inference/drift-report@1';
+
+export interface BinComparison {
+  bin: string;
+  reference: number;
+  current: number;
+  /** This bin's term of the PSI sum. */
+  contribution: number;
+}
+
+/** One distribution (a feature, the predicted labels, the score) compared with the reference. */
+export interface DistributionDrift {
+  name: string;
+  method: 'psi-deciles' | 'psi-categories';
+  psi: number;
+  status: DriftStatus;
+  /** The PSI expected from sampling noise alone at these sample sizes. */
+  noise_floor: number;
+  n_ref: number;
+  n_cur: number;
+  /** Numeric distributions: the frozen bin edges (bin i is [edges[i−1], edges[i]), open at both ends). */
+  edges?: number[];
+  bins: BinComparison[];
+  reference_stats: {
+    mean: number | null;
+    std: number | null;
+    min: number | null;
+    max: number | null;
+    nulls: number;
+  };
+}
+
+export type Verdict = 'no-drift' | 'drift' | 'insufficient-data' | 'no-reference';
+
+export interface ReferenceDescription {
+  kind: 'reference.json' | 'baseline' | 'none';
+  path?: string;
+  created_at?: string;
+  /** binsHash of the profile. */
+  bins?: string;
+  baseline_days?: string[];
+  note?: string;
+}
+
+export interface DriftReport {
+  format: typeof REPORT_FORMAT;
+  model: string;
+  version: string;
+  generated_at: string;
+  window: { from: string; to: string; days: string[] };
+  reference: ReferenceDescription;
+  thresholds: PsiThresholds & { min_samples: number };
+  n_ref: number;
+  n_cur: number;
+  verdict: Verdict;
+  /** One sentence for a person: the verdict and why. */
+  summary: string;
+  drifted_features: string[];
+  /** Drifted features ÷ features. */
+  drifted_share: number;
+  /** Highest PSI first. */
+  features: DistributionDrift[];
+  prediction?: {
+    /** The larger of the label and score PSI. */
+    psi: number;
+    status: DriftStatus;
+    labels?: DistributionDrift;
+    score: DistributionDrift;
+  };
+  sources: { summaries: number; tails: number; raw_files: number };
+  duration_ms: number;
+}
+
+export function compareDistribution(
+  reference: DistributionProfile,
+  current: readonly number[],
+  thresholds: PsiThresholds,
+): DistributionDrift {
+  const nRef = reference.counts.reduce((a, b) => a + b, 0);
+  const nCur = current.reduce((a, b) => a + b, 0);
+  const refShares = sharesOf(reference.counts);
+  const curShares = sharesOf(current);
+  const value = psi(refShares, curShares);
+  const labels = binLabels(reference);
+  return {
+    name: reference.name,
+    method: reference.kind === 'numeric' ? 'psi-deciles' : 'psi-categories',
+    psi: value,
+    status: statusOf(value, thresholds),
+    noise_floor: noiseFloor(binCount(reference), nRef, nCur),
+    n_ref: nRef,
+    n_cur: nCur,
+    ...(reference.kind === 'numeric' ? { edges: reference.edges } : {}),
+    bins: refShares.map((ref, i) => ({
+      bin: labels[i],
+      reference: ref,
+      current: curShares[i],
+      contribution: psiContribution(ref, curShares[i]),
+    })),
+    reference_stats: {
+      mean: reference.mean,
+      std: reference.std,
+      min: reference.min,
+      max: reference.max,
+      nulls: reference.nulls,
+    },
+  };
+}
+
+export interface DriftInputs {
+  model: string;
+  version: string;
+  window: DriftReport['window'];
+  reference: ReferenceDescription;
+  thresholds: PsiThresholds & { min_samples: number };
+  sources: DriftReport['sources'];
+  generatedAt: Date;
+  durationMs: number;
+}
+
+/** The comparison of a window's counts with a profile, and the verdict. */
+export function buildDriftReport(
+  profile: ReferenceProfile,
+  counts: ModelCounts,
+  inputs: DriftInputs,
+): DriftReport {
+  const { thresholds } = inputs;
+  const features = profile.features
+    .map((feature, i) => compareDistribution(feature, counts.features[i], thresholds))
+    .sort((a, b) => b.psi - a.psi);
+  const labels = profile.prediction.labels
+    ? compareDistribution(profile.prediction.labels, counts.labels, thresholds)
+    : undefined;
+  const score = compareDistribution(profile.prediction.score, counts.score, thresholds);
+  const predictionPsi = Math.max(score.psi, labels?.psi ?? 0);
+  const prediction = { psi: predictionPsi, status: statusOf(predictionPsi, thresholds), labels, score };
+  const nRef = profile.source.rows - profile.source.skipped_rows;
+  const enough = counts.n >= thresholds.min_samples;
+  const drifted = features.filter((f) => f.status === 'drift').map((f) => f.name);
+  const verdict: Verdict = !enough
+    ? 'insufficient-data'
+    : drifted.length > 0 || prediction.status === 'drift'
+      ? 'drift'
+      : 'no-drift';
+  const head = `${inputs.model} v${inputs.version}`;
+  const summary =
+    verdict === 'insufficient-data'
+      ? `Insufficient data: ${counts.n} predictions in the window, fewer than the ${thresholds.min_samples} needed (DRIFT_MIN_SAMPLES); no verdict.`
+      : verdict === 'drift'
+        ? `Drift in ${head}: ${drifted.length} of ${features.length} features` +
+          (drifted.length > 0 ? ` (${drifted.join(', ')})` : '') +
+          (prediction.status === 'drift' ? ' and the predictions' : '') +
+          ` above PSI ${thresholds.alert}.`
+        : `No drift in ${head}: every feature and the predictions are below PSI ${thresholds.alert}.`;
+  return {
+    format: REPORT_FORMAT,
+    model: inputs.model,
+    version: inputs.version,
+    generated_at: inputs.generatedAt.toISOString(),
+    window: inputs.window,
+    reference: inputs.reference,
+    thresholds,
+    n_ref: nRef,
+    n_cur: counts.n,
+    verdict,
+    summary,
+    drifted_features: enough ? drifted : [],
+    drifted_share: enough && features.length > 0 ? drifted.length / features.length : 0,
+    features,
+    prediction,
+    sources: inputs.sources,
+    duration_ms: inputs.durationMs,
+  };
+}
+
+/** A report without a comparison: no reference, or a baseline still being collected. */
+export function emptyReport(inputs: DriftInputs, verdict: Verdict, summary: string, nCur = 0): DriftReport {
+  return {
+    format: REPORT_FORMAT,
+    model: inputs.model,
+    version: inputs.version,
+    generated_at: inputs.generatedAt.toISOString(),
+    window: inputs.window,
+    reference: inputs.reference,
+    thresholds: inputs.thresholds,
+    n_ref: 0,
+    n_cur: nCur,
+    verdict,
+    summary,
+    drifted_features: [],
+    drifted_share: 0,
+    features: [],
+    sources: inputs.sources,
+    duration_ms: inputs.durationMs,
+  };
+}

@@ -1,0 +1,52 @@
+import { AppConfig } from '@app/config';
+import { ModelRegistry } from '@app/inference';
+import { Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
+import { SchedulerRegistry } from '@nestjs/schedule';
+import { CronJob } from 'cron';
+import { DriftCheck } from './drift-check';
+
+export const DRIFT_JOB = 'drift-check';
+
+/**
+ * Runs the drift check of every served model on DRIFT_CRON (UTC). Not registered with
+ * DRIFT_SCHEDULE_ENABLED=false, where a Kubernetes CronJob runs the CLI instead (and with several replicas, where
+ * each would run it).
+ */
+@Injectable()
+export class DriftScheduler implements OnApplicationBootstrap {
+  private readonly logger = new Logger(DriftScheduler.name);
+
+  constructor(
+    private readonly config: AppConfig,
+    private readonly scheduler: SchedulerRegistry,
+    private readonly registry: ModelRegistry,
+    private readonly check: DriftCheck,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    if (!this.config.get('DRIFT_SCHEDULE_ENABLED')) return;
+    const job = CronJob.from({
+      cronTime: this.config.get('DRIFT_CRON'),
+      onTick: () => this.checkAll(),
+      timeZone: 'UTC',
+      waitForCompletion: true,
+      start: true,
+    });
+    this.scheduler.addCronJob(DRIFT_JOB, job);
+    this.logger.log(
+      `drift check scheduled "${this.config.get('DRIFT_CRON')}" (UTC); next ${job.nextDate().toISO()}`,
+    );
+  }
+
+  /** One model's failure is logged and does not stop the others. */
+  async checkAll(): Promise<void> {
+    for (const { name, ready } of this.registry.list()) {
+      if (!ready) continue;
+      try {
+        await this.check.run(name);
+      } catch (error) {
+        this.logger.error(`scheduled drift check of ${name} failed: ${(error as Error).message}`);
+      }
+    }
+  }
+}

@@ -1,0 +1,126 @@
+import { createReadStream } from 'node:fs';
+import { open, readdir, rm, stat, truncate } from 'node:fs/promises';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import { StringDecoder } from 'node:string_decoder';
+
+/**
+ * The prediction log's layout on disk, shared by the writer (PredictionLog) and the readers (the drift check):
+ *
+ *   <dir>/<YYYY-MM-DD>.<host>.jsonl         one JSON line per prediction, per UTC day and replica
+ *   <dir>/<YYYY-MM-DD>.<host>.counts.json   bin counts of that file's rows (see count-summary.ts)
+ */
+export const LOG_SUFFIX = '.jsonl';
+export const COUNTS_SUFFIX = '.counts.json';
+
+/** The UTC day of an instant, as files are named. */
+export function dayOf(at: Date): string {
+  return at.toISOString().slice(0, 10);
+}
+
+/** Host names become file-name safe: anything but letters, digits, "_" and "-" turns into "-". */
+export function sanitizeHost(name: string): string {
+  return name.replace(/[^A-Za-z0-9_-]/g, '-').slice(0, 100) || 'host';
+}
+
+export function defaultHost(): string {
+  return sanitizeHost(hostname());
+}
+
+export const logFileName = (day: string, host: string) => `${day}.${host}${LOG_SUFFIX}`;
+export const countsFileName = (day: string, host: string) => `${day}.${host}${COUNTS_SUFFIX}`;
+
+export interface LogFileName {
+  day: string;
+  host: string;
+  kind: 'log' | 'counts';
+}
+
+const NAME = /^(\d{4}-\d{2}-\d{2})\.([A-Za-z0-9_-]+)(\.jsonl|\.counts\.json)$/;
+
+export function parseLogFileName(name: string): LogFileName | undefined {
+  const match = NAME.exec(name);
+  if (!match) return undefined;
+  return { day: match[1], host: match[2], kind: match[3] === LOG_SUFFIX ? 'log' : 'counts' };
+}
+
+/** Every log and count file in the folder; a missing folder has none. */
+export async function listLogFiles(dir: string): Promise<Array<LogFileName & { name: string }>> {
+  const names = await readdir(dir).catch((error: NodeJS.ErrnoException) => {
+    if (error.code === 'ENOENT') return [];
+    throw error;
+  });
+  return names.flatMap((name) => {
+    const parsed = parseLogFileName(name);
+    return parsed ? [{ ...parsed, name }] : [];
+  });
+}
+
+/** Size of a file, or undefined when it does not exist. */
+export async function sizeOf(path: string): Promise<number | undefined> {
+  return stat(path).then(
+    (s) => s.size,
+    (error: NodeJS.ErrnoException) => {
+      if (error.code === 'ENOENT') return undefined;
+      throw error;
+    },
+  );
+}
+
+/**
+ * A process killed during an append can leave a last line without its newline. Before appending to a file again,
+ * cut it back to just after its last newline, so the next line starts on a line of its own. Returns the size.
+ */
+export async function cutTornTail(path: string): Promise<number> {
+  const size = await sizeOf(path);
+  if (size === undefined || size === 0) return 0;
+  const handle = await open(path, 'r');
+  let end = size;
+  try {
+    const chunk = Buffer.alloc(64 * 1024);
+    for (let position = size; position > 0;) {
+      const length = Math.min(chunk.length, position);
+      position -= length;
+      const { bytesRead } = await handle.read(chunk, 0, length, position);
+      const newline = chunk.subarray(0, bytesRead).lastIndexOf(0x0a);
+      if (newline !== -1) {
+        end = position + newline + 1;
+        break;
+      }
+      if (position === 0) end = 0;
+    }
+  } finally {
+    await handle.close();
+  }
+  if (end < size) await truncate(path, end);
+  return end;
+}
+
+/**
+ * The complete lines of a file from byte `start` (a line boundary) on. A last line without its newline is torn
+ * (or still being written) and is not returned.
+ */
+export async function* readLines(path: string, start = 0, end?: number): AsyncGenerator<string> {
+  if (end !== undefined && end <= start) return;
+  const stream = createReadStream(path, { start, ...(end !== undefined ? { end: end - 1 } : {}) });
+  // A multi-byte character may straddle two chunks: the decoder holds its first bytes back.
+  const decoder = new StringDecoder('utf8');
+  let rest = '';
+  for await (const chunk of stream as AsyncIterable<Buffer>) {
+    const text = rest + decoder.write(chunk);
+    const lines = text.split('\n');
+    rest = lines.pop() ?? '';
+    for (const line of lines) yield line;
+  }
+}
+
+/** Deletes log and count files of days before `oldestKept`; returns how many went. */
+export async function deleteDaysBefore(dir: string, oldestKept: string): Promise<number> {
+  let removed = 0;
+  for (const file of await listLogFiles(dir)) {
+    if (file.day >= oldestKept) continue;
+    await rm(join(dir, file.name), { force: true });
+    removed++;
+  }
+  return removed;
+}

@@ -1,0 +1,19 @@
+import { InferenceModule, PredictionSink } from '@app/inference';
+import { Global, Module } from '@nestjs/common';
+import { ScheduleModule } from '@nestjs/schedule';
+import { DriftCheckModule } from './drift-check.module';
+import { DriftScheduler } from './drift-scheduler';
+import { PredictionLog } from './prediction-log';
+
+/**
+ * Monitoring for the server: the prediction log (bound as the inference library's PredictionSink; global so
+ * PredictionService's optional injection finds it), the scheduled drift check, and the check itself for the
+ * HTTP endpoints.
+ */
+@Global()
+@Module({
+  imports: [ScheduleModule.forRoot(), InferenceModule, DriftCheckModule],
+  providers: [PredictionLog, { provide: PredictionSink, useExisting: PredictionLog }, DriftScheduler],
+  exports: [PredictionSink, PredictionLog, DriftCheckModule],
+})
+export class MonitoringModule {}

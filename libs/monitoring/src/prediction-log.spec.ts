@@ -1,0 +1,285 @@
+import { AppConfig } from '@app/config';
+import { AnsweredBatch } from '@app/inference';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { sampleRows, seedTrainingRows, shiftFeatures } from '../../../test/support/monitoring-data';
+import { BinCounter, readCountSummary } from './count-summary';
+import { buildDriftReport, DriftInputs } from './drift-report';
+import { countsFileName, dayOf, logFileName } from './log-files';
+import { parseRecord } from './log-record';
+import { MonitoringMetrics } from './monitoring-metrics';
+import { MAX_PENDING_ROWS, PredictionLog } from './prediction-log';
+import { countLogDays } from './prediction-log-reader';
+import { parseReferenceProfile } from './reference-profile';
+import { LoadedReference, ReferenceProfiles } from './reference-profiles';
+
+const REFERENCE_PATH = resolve(__dirname, '../../../models/seed_gbc/1/reference.json');
+const profile = parseReferenceProfile(readFileSync(REFERENCE_PATH, 'utf8'), REFERENCE_PATH);
+const reference: LoadedReference = { path: REFERENCE_PATH, profile, counter: new BinCounter(profile) };
+const TODAY = dayOf(new Date());
+
+function config(env: Record<string, unknown>): AppConfig {
+  const values: Record<string, unknown> = {
+    PREDICTION_LOG_ENABLED: true,
+    PREDICTION_LOG_FLUSH_MS: 60000,
+    PREDICTION_LOG_RETENTION_DAYS: 30,
+    ...env,
+  };
+  return { get: (key: string) => values[key] } as unknown as AppConfig;
+}
+
+function fakeMetrics() {
+  const seen = { written: 0, errors: 0, dropped: 0 };
+  const metrics = {
+    recordsWritten: (n: number) => (seen.written += n),
+    writeFailed: () => seen.errors++,
+    recordsDropped: (n: number) => (seen.dropped += n),
+  } as unknown as MonitoringMetrics;
+  return { metrics, seen };
+}
+
+/** A reference that can appear (or change) while the log runs. */
+function profiles(current: { value?: LoadedReference }): ReferenceProfiles {
+  return { forModel: () => Promise.resolve(current.value) } as unknown as ReferenceProfiles;
+}
+
+function batch(rows: number[][], at = new Date(), requestId = 'req-1'): AnsweredBatch {
+  return {
+    model: 'seed_gbc',
+    version: '1',
+    requestId,
+    at,
+    rows,
+    predictions: rows.map((row) => ({
+      task: 'classification' as const,
+      label: row[0] > 0 ? 1 : 0,
+      probability: 0.5 + Math.min(0.49, Math.abs(row[1]) / 10),
+      probabilities: {},
+    })),
+  };
+}
+
+function startLog(
+  dir: string,
+  host: string,
+  ref: { value?: LoadedReference } = { value: reference },
+  env = {},
+) {
+  const { metrics, seen } = fakeMetrics();
+  const log = new PredictionLog(config({ PREDICTION_LOG_DIR: dir, ...env }), metrics, profiles(ref), host);
+  return { log, seen };
+}
+
+const lines = (path: string) =>
+  readFileSync(path, 'utf8')
+    .split('\n')
+    .filter((l) => l !== '');
+const tmp = (prefix: string) => mkdtempSync(join(tmpdir(), prefix));
+
+const inputs: DriftInputs = {
+  model: 'seed_gbc',
+  version: '1',
+  window: { from: TODAY, to: TODAY, days: [TODAY] },
+  reference: { kind: 'reference.json' },
+  thresholds: { warn: 0.1, alert: 0.2, min_samples: 10 },
+  sources: { summaries: 0, tails: 0, raw_files: 0 },
+  generatedAt: new Date(),
+  durationMs: 0,
+};
+
+describe('PredictionLog', () => {
+  const training = seedTrainingRows();
+  // Traffic with a shifted f3, so the PSIs compared below are not all near zero.
+  const traffic = shiftFeatures(sampleRows(training, 400, 7), [3], 1, training);
+
+  it('records in memory only, then writes one JSON line per row with the fields of the issue', async () => {
+    const dir = join(tmp('plog-'), 'predictions');
+    const { log, seen } = startLog(dir, 'replica-a');
+    log.record(batch(traffic.slice(0, 3), new Date('2026-11-24T10:00:00Z'), 'abc'));
+    expect(existsSync(dir)).toBe(false);
+    await log.flush();
+    const written = lines(join(dir, logFileName('2026-11-24', 'replica-a'))).map((l) => JSON.parse(l));
+    expect(written).toHaveLength(3);
+    expect(written[0]).toEqual({
+      ts: '2026-11-24T10:00:00.000Z',
+      model: 'seed_gbc',
+      version: '1',
+      request_id: 'abc',
+      features: traffic[0],
+      prediction: traffic[0][0] > 0 ? 1 : 0,
+      probability: expect.any(Number),
+    });
+    expect(seen.written).toBe(3);
+  });
+
+  it('cuts a torn last line back to the last newline when it opens a file again', async () => {
+    const dir = tmp('plog-');
+    const path = join(dir, logFileName(TODAY, 'replica-a'));
+    const first = startLog(dir, 'replica-a').log;
+    first.record(batch(traffic.slice(0, 2)));
+    await first.flush();
+    // kill -9 in the middle of an append:
+    writeFileSync(path, `${readFileSync(path, 'utf8')}{"ts":"2026-11-24T10:00:0`);
+    expect(parseRecord(lines(path)[2])).toBeUndefined();
+
+    const second = startLog(dir, 'replica-a').log;
+    second.record(batch(traffic.slice(2, 4)));
+    await second.flush();
+    const all = lines(path);
+    expect(all).toHaveLength(4);
+    expect(all.every((line) => parseRecord(line) !== undefined)).toBe(true);
+    const summary = await readCountSummary(join(dir, countsFileName(TODAY, 'replica-a')));
+    expect(summary?.models[0].n).toBe(4);
+  });
+
+  it('merges two replicas exactly: the same counts and PSI as one replica that saw every row', async () => {
+    const shared = tmp('plog-shared-');
+    const single = tmp('plog-single-');
+    const a = startLog(shared, 'replica-a').log;
+    const b = startLog(shared, 'replica-b').log;
+    const one = startLog(single, 'replica-c').log;
+    traffic.forEach((row, i) => {
+      (i % 3 === 0 ? a : b).record(batch([row]));
+      one.record(batch([row]));
+    });
+    await Promise.all([a.flush(), b.flush(), one.flush()]);
+
+    const merged = await countLogDays(shared, 'seed_gbc', '1', reference.counter, [TODAY]);
+    const alone = await countLogDays(single, 'seed_gbc', '1', reference.counter, [TODAY]);
+    expect(merged.sources).toEqual({ summaries: 2, tails: 0, raw_files: 0 });
+    expect(merged.counts).toEqual(alone.counts);
+    expect(merged.counts.n).toBe(traffic.length);
+    const psis = (counts: typeof merged.counts) =>
+      buildDriftReport(profile, counts, inputs).features.map((f) => [f.name, f.psi]);
+    expect(psis(merged.counts)).toEqual(psis(alone.counts));
+    expect(buildDriftReport(profile, merged.counts, inputs).drifted_features).toEqual(['f3']);
+
+    // Without the summaries the raw lines give the very same counts.
+    for (const name of readdirSync(shared).filter((n) => n.endsWith('.counts.json')))
+      rmSync(join(shared, name));
+    const raw = await countLogDays(shared, 'seed_gbc', '1', reference.counter, [TODAY]);
+    expect(raw.sources).toEqual({ summaries: 0, tails: 0, raw_files: 2 });
+    expect(raw.counts).toEqual(merged.counts);
+  });
+
+  it('stays correct when the reference appears after rows were logged, for readers and for the writer', async () => {
+    const dir = tmp('plog-late-');
+    const current: { value?: LoadedReference } = {};
+    const log = startLog(dir, 'replica-a', current).log;
+    log.record(batch(traffic.slice(0, 100)));
+    await log.flush();
+    const summaryPath = join(dir, countsFileName(TODAY, 'replica-a'));
+    expect((await readCountSummary(summaryPath))?.models[0]).toMatchObject({ bins: null, n: 100 });
+
+    // A reader with a profile cannot use a summary made without it: it reads the raw log.
+    const early = await countLogDays(dir, 'seed_gbc', '1', reference.counter, [TODAY]);
+    expect(early.sources).toEqual({ summaries: 0, tails: 0, raw_files: 1 });
+    expect(early.counts.n).toBe(100);
+
+    // The writer sees the new reference and recounts the day's rows on its bins.
+    current.value = reference;
+    log.record(batch(traffic.slice(100, 150)));
+    await log.flush();
+    expect((await readCountSummary(summaryPath))?.models[0]).toMatchObject({
+      bins: reference.counter.hash,
+      n: 150,
+    });
+    const late = await countLogDays(dir, 'seed_gbc', '1', reference.counter, [TODAY]);
+    expect(late.sources).toEqual({ summaries: 1, tails: 0, raw_files: 0 });
+
+    const control = tmp('plog-control-');
+    const all = startLog(control, 'replica-a').log;
+    all.record(batch(traffic.slice(0, 150)));
+    await all.flush();
+    expect(late.counts).toEqual(
+      (await countLogDays(control, 'seed_gbc', '1', reference.counter, [TODAY])).counts,
+    );
+  });
+
+  it('counts lines written after the last summary (a crash between the two writes)', async () => {
+    const dir = tmp('plog-tail-');
+    const log = startLog(dir, 'replica-a').log;
+    log.record(batch(traffic.slice(0, 20)));
+    await log.flush();
+    const path = join(dir, logFileName(TODAY, 'replica-a'));
+    const extra = startLog(tmp('plog-x-'), 'replica-a').log;
+    extra.record(batch(traffic.slice(20, 30)));
+    await extra.flush();
+    writeFileSync(
+      path,
+      readFileSync(path, 'utf8') + readFileSync(join(extra['dir'], logFileName(TODAY, 'replica-a')), 'utf8'),
+    );
+
+    const read = await countLogDays(dir, 'seed_gbc', '1', reference.counter, [TODAY]);
+    expect(read.sources).toEqual({ summaries: 1, tails: 1, raw_files: 0 });
+    expect(read.counts.n).toBe(30);
+    // The next process catches its summary up before appending.
+    const next = startLog(dir, 'replica-a').log;
+    next.record(batch(traffic.slice(30, 31)));
+    await next.flush();
+    expect((await readCountSummary(join(dir, countsFileName(TODAY, 'replica-a'))))?.models[0].n).toBe(31);
+  });
+
+  it('keeps rows through a disk failure, bounded, and writes them once the disk is back', async () => {
+    const base = tmp('plog-fail-');
+    const blocker = join(base, 'not-a-dir');
+    writeFileSync(blocker, 'a file where the log folder should be');
+    const dir = join(blocker, 'predictions');
+    const { log, seen } = startLog(dir, 'replica-a');
+    log.record(batch(traffic.slice(0, 10)));
+    await log.flush();
+    await log.flush();
+    expect(seen.errors).toBeGreaterThanOrEqual(1);
+    expect(seen.written).toBe(0);
+
+    rmSync(blocker);
+    mkdirSync(blocker);
+    log.record(batch(traffic.slice(10, 15)));
+    await log.flush();
+    expect(seen.written).toBe(15);
+    expect(lines(join(dir, logFileName(TODAY, 'replica-a')))).toHaveLength(15);
+
+    // Memory stays bounded while the disk is gone: the oldest rows go, and are counted.
+    rmSync(blocker, { recursive: true });
+    writeFileSync(blocker, 'gone again');
+    const chunk = traffic.slice(0, 100);
+    for (let i = 0; i < MAX_PENDING_ROWS / 100 + 5; i++) log.record(batch(chunk));
+    expect(seen.dropped).toBe(500);
+    await log.flush();
+    expect(seen.dropped).toBe(500);
+  });
+
+  it('deletes files older than the retention at start, and writes nothing when disabled', async () => {
+    const dir = tmp('plog-retention-');
+    const old = new Date(Date.now() - 40 * 86400000).toISOString().slice(0, 10);
+    const recent = new Date(Date.now() - 3 * 86400000).toISOString().slice(0, 10);
+    for (const day of [old, recent]) {
+      writeFileSync(join(dir, logFileName(day, 'other')), '');
+      writeFileSync(join(dir, countsFileName(day, 'other')), '{}');
+    }
+    writeFileSync(join(dir, 'notes.txt'), 'not ours');
+    const { log } = startLog(dir, 'replica-a');
+    log.onApplicationBootstrap();
+    await log.flush();
+    await log.onApplicationShutdown();
+    expect(readdirSync(dir).sort()).toEqual(
+      [countsFileName(recent, 'other'), logFileName(recent, 'other'), 'notes.txt'].sort(),
+    );
+
+    const off = tmp('plog-off-');
+    const disabled = startLog(off, 'replica-a', { value: reference }, { PREDICTION_LOG_ENABLED: false }).log;
+    disabled.onApplicationBootstrap();
+    disabled.record(batch(traffic.slice(0, 5)));
+    await disabled.onApplicationShutdown();
+    expect(readdirSync(off)).toEqual([]);
+  });
+});
