@@ -1,4 +1,9 @@
-import { EnvironmentValidationError, validateEnvironment } from './environment';
+import { parse } from 'dotenv';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Environment, EnvironmentValidationError, validateEnvironment } from './environment';
+
+const ROOT = join(__dirname, '../../..');
 
 function problemsOf(raw: Record<string, string>): string[] {
   try {
@@ -102,5 +107,17 @@ describe('validateEnvironment', () => {
       'ALERT_WEBHOOK_URL=<redacted>: ALERT_WEBHOOK_URL must be a URL address',
       'DRIFT_PSI_WARN=0.5: must not exceed DRIFT_PSI_ALERT (0.2)',
     ]);
+  });
+
+  it('accepts .env.example as it ships', () => {
+    const example = parse(readFileSync(join(ROOT, '.env.example')));
+    expect(Object.keys(example).length).toBeGreaterThan(10);
+    expect(() => validateEnvironment(example)).not.toThrow();
+  });
+
+  it('has every variable documented in the README configuration table', () => {
+    const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+    const undocumented = Object.keys(new Environment()).filter((name) => !readme.includes(`| \`${name}\` |`));
+    expect(undocumented).toEqual([]);
   });
 });
