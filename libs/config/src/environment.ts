@@ -176,14 +176,18 @@ export class Environment {
 
   // --- Inference runtime ---
 
-  /** Worker threads running ONNX sessions; 0 runs inference on the main thread. Defaults to the usable cores. */
+  /**
+   * Worker threads running the slow models' sessions; 0 runs everything on the main thread. Defaults to the usable
+   * cores less one: the event loop (HTTP, health probes) keeps a core of its own instead of being preempted by
+   * workers that are busy on every core.
+   */
   @Transform(toInteger)
   @IsInt()
   @Min(0)
   @Max(256)
-  INFERENCE_WORKERS: number = availableParallelism();
+  INFERENCE_WORKERS: number = Math.max(1, availableParallelism() - 1);
 
-  /** ONNX Runtime intra-op threads per session; 0 picks cores ÷ workers so the two never oversubscribe the cores. */
+  /** ONNX Runtime intra-op threads per worker session; 0 picks (cores − 1) ÷ workers so they never oversubscribe the cores. */
   @Transform(toInteger)
   @IsInt()
   @Min(0)

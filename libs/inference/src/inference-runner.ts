@@ -52,14 +52,14 @@ export class InferenceRunner implements OnApplicationShutdown {
 
   private settings(threadsFor: 'main' | 'worker'): SessionSettings {
     const configured = this.config.get('INFERENCE_THREADS');
-    const cores = availableParallelism();
-    // Workers × threads must not exceed the cores, or the threads fight each other for them.
+    // The main thread keeps a core; the workers share the rest, so workers × threads never oversubscribe them.
+    const spare = Math.max(1, availableParallelism() - 1);
     const threads =
       configured > 0
         ? configured
         : threadsFor === 'main'
           ? 1
-          : Math.max(1, Math.floor(cores / Math.max(1, this.workers)));
+          : Math.max(1, Math.floor(spare / Math.max(1, this.workers)));
     return { threads, providers: this.config.get('ORT_EXECUTION_PROVIDERS') };
   }
 

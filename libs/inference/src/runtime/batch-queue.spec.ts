@@ -186,4 +186,22 @@ describe('BatchQueue', () => {
     expect(seen.depths.at(-1)).toBe(0);
     expect(Math.max(...seen.depths)).toBe(2);
   });
+
+  it('hands out the answers of a merged run one event-loop turn apart', async () => {
+    const model = fakeModel();
+    const q = queue({}, model.execute);
+    const blocker = q.submit([[0, 0]]);
+    const answered: number[] = [];
+    const answers = [1, 2, 3].map((x) => q.submit([[x, x]]).then(() => answered.push(x)));
+    await tick();
+    model.runs[0].finish();
+    await blocker;
+    await tick();
+    model.runs[1].finish();
+    // Other work scheduled now (a health probe, say) gets a turn before the later answers.
+    const between = new Promise<number[]>((resolve) => setImmediate(() => resolve([...answered])));
+    expect(await between).toEqual([1]);
+    await Promise.all(answers);
+    expect(answered).toEqual([1, 2, 3]);
+  });
 });

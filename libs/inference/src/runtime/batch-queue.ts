@@ -113,11 +113,14 @@ export class BatchQueue {
       .execute(rows)
       .then(
         (outputs) => {
+          if (batch.length === 1) return batch[0].resolve(outputs);
           let start = 0;
-          for (const waiting of batch) {
-            waiting.resolve(batch.length === 1 ? outputs : sliceRows(outputs, start, waiting.rows.length));
+          const answers = batch.map((waiting) => {
+            const rows = sliceRows(outputs, start, waiting.rows.length);
             start += waiting.rows.length;
-          }
+            return () => waiting.resolve(rows);
+          });
+          answerInTurns(answers);
         },
         (error: unknown) => batch.forEach((waiting) => waiting.reject(error)),
       )
@@ -134,4 +137,18 @@ export class BatchQueue {
     this.timer = undefined;
     this.dispatch();
   }
+}
+
+/**
+ * Hands out a merged batch's answers one event-loop turn apart. Resolved together, 64 answers would run 64
+ * responses (serialising, logging, metrics) back to back and hold off everything else, health probes included;
+ * one per turn lets the poll phase take new connections in between.
+ */
+function answerInTurns(answers: Array<() => void>): void {
+  let next = 0;
+  const answerOne = () => {
+    answers[next++]();
+    if (next < answers.length) setImmediate(answerOne);
+  };
+  answerOne();
 }
