@@ -1,4 +1,11 @@
-import { dayOf, defaultHost, DriftReport, logFileName, PredictionLog } from '@app/monitoring';
+import {
+  dayOf,
+  defaultHost,
+  DriftReport,
+  DriftReportPublisher,
+  logFileName,
+  PredictionLog,
+} from '@app/monitoring';
 import { NestExpressApplication } from '@nestjs/platform-express';
 import { SchedulerRegistry } from '@nestjs/schedule';
 import { execFileSync } from 'node:child_process';
@@ -26,6 +33,14 @@ async function serve(app: NestExpressApplication, rows: number[][], headers: Rec
       .expect(200);
   }
   await app.get(PredictionLog).flush();
+}
+
+/** The status column of the CLI's feature table, in its order. */
+function featureStatuses(stdout: string): string[] {
+  return stdout
+    .split('\n')
+    .filter((line) => /^f\d\s/.test(line))
+    .map((line) => line.trim().split(/\s+/).pop() ?? '');
 }
 
 function sample(exposition: string, series: string): number | undefined {
@@ -128,7 +143,7 @@ describe('prediction log and drift monitoring, end to end with the default model
       expect(report.verdict).toBe('drift');
       expect([...report.drifted_features].sort()).toEqual(['f2', 'f7']);
       expect(report.drifted_share).toBeCloseTo(0.2, 10);
-      const above = report.features.filter((f) => f.psi > 0.2).map((f) => f.name);
+      const above = report.features.filter((f) => (f.psi ?? 0) > 0.2).map((f) => f.name);
       expect(above.sort()).toEqual(['f2', 'f7']);
       // The file on disk is the same report.
       const day = report.generated_at.slice(0, 10);
@@ -176,7 +191,7 @@ describe('prediction log and drift monitoring, end to end with the default model
       }
       expect(sample(exposition, 'model_drift_detected{model="seed_gbc",version="1"}')).toBe(1);
       expect(sample(exposition, 'model_prediction_psi{model="seed_gbc",version="1"}')).toBeCloseTo(
-        report.prediction!.psi,
+        report.prediction!.psi!,
         10,
       );
       expect(
@@ -235,6 +250,14 @@ describe('prediction log and drift monitoring, end to end with the default model
         });
         expect(cli.code).toBe(2);
         expect(cli.stdout).toMatch(/^INSUFFICIENT-DATA: /);
+        // Scores are shown, but no feature is called drifted on 150 rows, though three are shifted by 3 sd.
+        expect(featureStatuses(cli.stdout)).toEqual(new Array(10).fill('insufficient-data'));
+        for (const feature of res.body.features as DriftReport['features']) {
+          expect(feature).toMatchObject({ status: 'insufficient-data', n_cur: 150 });
+          expect(feature.psi).toEqual(expect.any(Number));
+          expect(feature.noise_floor).toBeCloseTo(9 * (1 / 1000 + 1 / 150), 10);
+        }
+        expect(res.body.prediction.status).toBe('insufficient-data');
         const bad = runCli(['drift', '--model', 'seed_gbc', '--from', '2026-13-45'], {
           PREDICTION_LOG_DIR: logDir,
         });
@@ -246,6 +269,39 @@ describe('prediction log and drift monitoring, end to end with the default model
           .expect(422);
       } finally {
         await app.close();
+      }
+    });
+
+    it('claims nothing on an empty window: no PSI, no noise floor, no feature in drift (CLI text and JSON)', () => {
+      const env = { PREDICTION_LOG_DIR: tmp('mon-empty-'), DRIFT_REPORT_DIR: tmp('mon-cli-') };
+      const text = runCli(['drift', '--model', 'seed_gbc'], env);
+      expect(text.code).toBe(2);
+      expect(text.stdout).toMatch(/^INSUFFICIENT-DATA: Insufficient data: 0 predictions/);
+      expect(text.stdout).not.toMatch(/\bdrift\s*$|Infinity/m);
+      expect(featureStatuses(text.stdout)).toEqual([]);
+
+      const json = runCli(['drift', '--model', 'seed_gbc', '--json'], env);
+      expect(json.code).toBe(2);
+      const report = JSON.parse(json.stdout) as DriftReport;
+      const written = JSON.parse(
+        readFileSync(
+          join(env.DRIFT_REPORT_DIR, 'seed_gbc', `${report.generated_at.slice(0, 10)}.json`),
+          'utf8',
+        ),
+      ) as DriftReport;
+      for (const shown of [report, written]) {
+        expect(shown).toMatchObject({ verdict: 'insufficient-data', n_cur: 0, drifted_features: [] });
+        expect(shown.features).toHaveLength(10);
+        const distributions = [...shown.features, shown.prediction!.score, shown.prediction!.labels!];
+        for (const distribution of distributions) {
+          expect(distribution).toMatchObject({
+            status: 'insufficient-data',
+            psi: null,
+            noise_floor: null,
+            n_cur: 0,
+          });
+        }
+        expect(shown.prediction).toMatchObject({ status: 'insufficient-data', psi: null });
       }
     });
 
@@ -287,6 +343,56 @@ describe('prediction log and drift monitoring, end to end with the default model
         await serve(app, sampleRows(training, 10, 1));
         expect(existsSync(logDir)).toBe(false);
         expect(app.get(SchedulerRegistry).doesExist('cron', 'drift-check')).toBe(false);
+      } finally {
+        await app.close();
+      }
+    });
+  });
+
+  describe('a Kubernetes CronJob runs the check, the server only serves (DRIFT_SCHEDULE_ENABLED=false)', () => {
+    it("publishes the newest report on the shared volume in the server's gauges", async () => {
+      register.resetMetrics();
+      const logDir = tmp('mon-log-');
+      const reportDir = tmp('mon-report-');
+      const app = await startApp({
+        MODEL_REPOSITORY: './models',
+        PREDICTION_LOG_DIR: logDir,
+        DRIFT_REPORT_DIR: reportDir,
+        DRIFT_SCHEDULE_ENABLED: 'false',
+      });
+      const metrics = async () => (await request(app.getHttpServer()).get('/metrics').expect(200)).text;
+      const labels = '{model="seed_gbc",version="1"}';
+      try {
+        await serve(app, shiftFeatures(sampleRows(training, 400, 21), [2, 7], 1.5, training));
+        expect(sample(await metrics(), `model_drift_detected${labels}`)).toBeUndefined();
+
+        const cli = runCli(['drift', '--model', 'seed_gbc', '--json'], {
+          PREDICTION_LOG_DIR: logDir,
+          DRIFT_REPORT_DIR: reportDir,
+        });
+        expect(cli.code).toBe(1);
+        const report = JSON.parse(cli.stdout) as DriftReport;
+        await app.get(DriftReportPublisher).refresh();
+
+        const exposition = await metrics();
+        expect(sample(exposition, `model_drift_detected${labels}`)).toBe(1);
+        for (const feature of report.features) {
+          expect(
+            sample(exposition, `model_feature_psi{model="seed_gbc",version="1",feature="${feature.name}"}`),
+          ).toBeCloseTo(feature.psi!, 10);
+        }
+        expect(sample(exposition, `model_prediction_psi${labels}`)).toBeCloseTo(report.prediction!.psi!, 10);
+        expect(sample(exposition, `model_drift_check_last_run_timestamp_seconds${labels}`)).toBeCloseTo(
+          (Date.parse(report.generated_at) + report.duration_ms) / 1000,
+          3,
+        );
+        expect(sample(exposition, `model_drift_check_duration_seconds${labels}`)).toBeCloseTo(
+          report.duration_ms / 1000,
+          3,
+        );
+        expect(execFileSync('promtool', ['check', 'metrics'], { input: exposition, encoding: 'utf8' })).toBe(
+          '',
+        );
       } finally {
         await app.close();
       }

@@ -1,5 +1,5 @@
 import { ModelRegistry } from '@app/inference';
-import { DriftCheck, DriftReport, exitCodeOf } from '@app/monitoring';
+import { DriftCheck, DriftReport, exitCodeOf, formatPsi } from '@app/monitoring';
 import { parseArgs } from 'node:util';
 import { createCliContext, UsageError } from './cli-support';
 
@@ -40,16 +40,17 @@ function describeReport(report: DriftReport, files: { json: string; html: string
     `${report.verdict.toUpperCase()}: ${report.summary}`,
     `window ${report.window.from} to ${report.window.to}: ${report.n_cur} predictions; reference ${report.n_ref} rows`,
   ];
-  if (report.features.length > 0) {
+  // An empty window has no score to show: the summary says all there is.
+  if (report.features.length > 0 && report.n_cur > 0) {
     lines.push('', `${'feature'.padEnd(20)} ${'PSI'.padStart(8)} ${'noise'.padStart(8)}  status`);
     for (const f of report.features) {
       lines.push(
-        `${f.name.padEnd(20)} ${f.psi.toFixed(4).padStart(8)} ${f.noise_floor.toFixed(4).padStart(8)}  ${f.status}`,
+        `${f.name.padEnd(20)} ${formatPsi(f.psi).padStart(8)} ${formatPsi(f.noise_floor).padStart(8)}  ${f.status}`,
       );
     }
     if (report.prediction) {
       lines.push(
-        `${'(predictions)'.padEnd(20)} ${report.prediction.psi.toFixed(4).padStart(8)} ${''.padStart(8)}  ${report.prediction.status}`,
+        `${'(predictions)'.padEnd(20)} ${formatPsi(report.prediction.psi).padStart(8)} ${''.padStart(8)}  ${report.prediction.status}`,
       );
     }
   }

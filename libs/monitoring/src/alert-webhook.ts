@@ -1,6 +1,6 @@
 import { AppConfig } from '@app/config';
 import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
-import { DriftReport } from './drift-report';
+import { DriftReport, formatPsi } from './drift-report';
 
 /** Pauses between attempts; one more attempt than pauses. Overridable so specs need not wait. */
 export const WEBHOOK_RETRY_DELAYS_MS = Symbol('WEBHOOK_RETRY_DELAYS_MS');
@@ -24,12 +24,14 @@ export interface DriftAlert {
   };
 }
 
+const roundPsi = (value: number | null) => (value === null ? null : Number(value.toFixed(4)));
+
 export function driftAlertOf(report: DriftReport, files?: { json: string; html: string }): DriftAlert {
   const drifted = report.features
     .filter((f) => report.drifted_features.includes(f.name))
-    .map((f) => ({ name: f.name, psi: Number(f.psi.toFixed(4)) }));
+    .map((f) => ({ name: f.name, psi: roundPsi(f.psi) ?? 0 }));
   const list = drifted.map((f) => `${f.name} (PSI ${f.psi.toFixed(2)})`).join(', ');
-  const prediction = report.prediction ? `; prediction PSI ${report.prediction.psi.toFixed(2)}` : '';
+  const prediction = report.prediction ? `; prediction PSI ${formatPsi(report.prediction.psi, 2)}` : '';
   return {
     text:
       `:warning: Drift in ${report.model} v${report.version}, ${report.window.from} to ${report.window.to}: ` +
@@ -44,7 +46,7 @@ export function driftAlertOf(report: DriftReport, files?: { json: string; html: 
       n_cur: report.n_cur,
       drifted_share: report.drifted_share,
       drifted_features: drifted,
-      prediction_psi: report.prediction ? Number(report.prediction.psi.toFixed(4)) : null,
+      prediction_psi: roundPsi(report.prediction?.psi ?? null),
       generated_at: report.generated_at,
       ...(files ? { report: files } : {}),
     },

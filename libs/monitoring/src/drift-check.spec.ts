@@ -63,7 +63,7 @@ function driftCheck(env: Record<string, unknown>) {
     list: () => [{ name: 'seed_gbc', ready: true }],
   } as unknown as ModelRegistry;
   const profiles = { forModel: () => Promise.resolve(undefined) } as unknown as ReferenceProfiles;
-  const metrics = { driftChecked: jest.fn() };
+  const metrics = { showReport: jest.fn() };
   const webhook = { send: jest.fn(() => Promise.resolve(true)) };
   const check = new DriftCheck(
     cfg,
@@ -147,7 +147,7 @@ describe('DriftCheck without a reference profile', () => {
     expect(report.verdict).toBe('drift');
     expect(report.drifted_features).toEqual(['f4']);
     expect(webhook.send).toHaveBeenCalledTimes(1);
-    expect(metrics.driftChecked).toHaveBeenCalledWith(expect.objectContaining({ drift: true }));
+    expect(metrics.showReport).toHaveBeenCalledWith(expect.objectContaining({ verdict: 'drift' }));
   });
 
   it('is insufficient while the baseline days are still being collected', async () => {

@@ -4,7 +4,7 @@ import { DomainError } from '@app/observability';
 import { Injectable, Logger } from '@nestjs/common';
 import { AlertWebhook, driftAlertOf } from './alert-webhook';
 import { BinCounter } from './count-summary';
-import { buildDriftReport, DriftInputs, DriftReport, emptyReport, Verdict } from './drift-report';
+import { buildDriftReport, DriftInputs, DriftReport, emptyReport, formatPsi, Verdict } from './drift-report';
 import { DriftReports, WrittenReport } from './drift-reports';
 import { MonitoringMetrics } from './monitoring-metrics';
 import { PredictionLogReader } from './prediction-log-reader';
@@ -107,20 +107,11 @@ export class DriftCheck {
     const report = await this.compare(model, days, inputs);
     report.duration_ms = Math.round(performance.now() - started);
     const files = await this.reports.write(report);
-    const enough = report.verdict === 'drift' || report.verdict === 'no-drift';
-    this.metrics.driftChecked({
-      model: model.name,
-      version: model.version,
-      features: enough ? report.features : undefined,
-      predictionPsi: enough ? report.prediction?.psi : undefined,
-      drift: report.verdict === 'drift',
-      finishedAt: new Date(),
-      seconds: report.duration_ms / 1000,
-    });
+    this.metrics.showReport(report);
     if (report.verdict === 'drift') {
       const drifted = report.features
         .filter((f) => report.drifted_features.includes(f.name))
-        .map((f) => `${f.name} (PSI ${f.psi.toFixed(3)})`);
+        .map((f) => `${f.name} (PSI ${formatPsi(f.psi, 3)})`);
       this.logger.warn(
         {
           model: model.name,
@@ -131,7 +122,7 @@ export class DriftCheck {
         },
         `drift detected in ${model.name} v${model.version}: ${drifted.join(', ') || 'no feature'}` +
           (report.prediction?.status === 'drift'
-            ? `; predictions PSI ${report.prediction.psi.toFixed(3)}`
+            ? `; predictions PSI ${formatPsi(report.prediction.psi, 3)}`
             : ''),
       );
       await this.webhook.send(driftAlertOf(report, files));

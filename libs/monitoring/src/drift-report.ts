@@ -9,18 +9,25 @@ export interface BinComparison {
   bin: string;
   reference: number;
   current: number;
-  /** This bin's term of the PSI sum. */
-  contribution: number;
+  /** This bin's term of the PSI sum; null when the window has no rows. */
+  contribution: number | null;
 }
+
+/**
+ * A distribution's status: its PSI against the thresholds, or `insufficient-data` when the window holds fewer than
+ * DRIFT_MIN_SAMPLES predictions, so that no line of a report without a verdict claims drift.
+ */
+export type DistributionStatus = DriftStatus | 'insufficient-data';
 
 /** One distribution (a feature, the predicted labels, the score) compared with the reference. */
 export interface DistributionDrift {
   name: string;
   method: 'psi-deciles' | 'psi-categories';
-  psi: number;
-  status: DriftStatus;
-  /** The PSI expected from sampling noise alone at these sample sizes. */
-  noise_floor: number;
+  /** Null when the window has no rows: there is nothing to compare. */
+  psi: number | null;
+  status: DistributionStatus;
+  /** The PSI expected from sampling noise alone at these sample sizes; null when the window has no rows. */
+  noise_floor: number | null;
   n_ref: number;
   n_cur: number;
   /** Numeric distributions: the frozen bin edges (bin i is [edges[i−1], edges[i]), open at both ends). */
@@ -66,9 +73,9 @@ export interface DriftReport {
   /** Highest PSI first. */
   features: DistributionDrift[];
   prediction?: {
-    /** The larger of the label and score PSI. */
-    psi: number;
-    status: DriftStatus;
+    /** The larger of the label and score PSI; null when the window has no rows. */
+    psi: number | null;
+    status: DistributionStatus;
     labels?: DistributionDrift;
     score: DistributionDrift;
   };
@@ -76,23 +83,30 @@ export interface DriftReport {
   duration_ms: number;
 }
 
+/**
+ * One distribution against its reference. `enough` is false below DRIFT_MIN_SAMPLES rows in the window: the score
+ * is still shown (when there are rows at all) but judged `insufficient-data`.
+ */
 export function compareDistribution(
   reference: DistributionProfile,
   current: readonly number[],
   thresholds: PsiThresholds,
+  enough = true,
 ): DistributionDrift {
   const nRef = reference.counts.reduce((a, b) => a + b, 0);
   const nCur = current.reduce((a, b) => a + b, 0);
   const refShares = sharesOf(reference.counts);
   const curShares = sharesOf(current);
-  const value = psi(refShares, curShares);
+  // Without rows every current share is 0, and the 1e-4 substitute would make a large, meaningless PSI.
+  const empty = nCur === 0;
+  const value = empty ? null : psi(refShares, curShares);
   const labels = binLabels(reference);
   return {
     name: reference.name,
     method: reference.kind === 'numeric' ? 'psi-deciles' : 'psi-categories',
     psi: value,
-    status: statusOf(value, thresholds),
-    noise_floor: noiseFloor(binCount(reference), nRef, nCur),
+    status: value === null || !enough ? 'insufficient-data' : statusOf(value, thresholds),
+    noise_floor: empty ? null : noiseFloor(binCount(reference), nRef, nCur),
     n_ref: nRef,
     n_cur: nCur,
     ...(reference.kind === 'numeric' ? { edges: reference.edges } : {}),
@@ -100,7 +114,7 @@ export function compareDistribution(
       bin: labels[i],
       reference: ref,
       current: curShares[i],
-      contribution: psiContribution(ref, curShares[i]),
+      contribution: empty ? null : psiContribution(ref, curShares[i]),
     })),
     reference_stats: {
       mean: reference.mean,
@@ -130,17 +144,25 @@ export function buildDriftReport(
   inputs: DriftInputs,
 ): DriftReport {
   const { thresholds } = inputs;
+  const enough = counts.n > 0 && counts.n >= thresholds.min_samples;
   const features = profile.features
-    .map((feature, i) => compareDistribution(feature, counts.features[i], thresholds))
-    .sort((a, b) => b.psi - a.psi);
+    .map((feature, i) => compareDistribution(feature, counts.features[i], thresholds, enough))
+    .sort(byPsiDescending);
   const labels = profile.prediction.labels
-    ? compareDistribution(profile.prediction.labels, counts.labels, thresholds)
+    ? compareDistribution(profile.prediction.labels, counts.labels, thresholds, enough)
     : undefined;
-  const score = compareDistribution(profile.prediction.score, counts.score, thresholds);
-  const predictionPsi = Math.max(score.psi, labels?.psi ?? 0);
-  const prediction = { psi: predictionPsi, status: statusOf(predictionPsi, thresholds), labels, score };
+  const score = compareDistribution(profile.prediction.score, counts.score, thresholds, enough);
+  const predictionPsi = score.psi === null ? null : Math.max(score.psi, labels?.psi ?? 0);
+  const prediction = {
+    psi: predictionPsi,
+    status:
+      predictionPsi === null || !enough
+        ? ('insufficient-data' as const)
+        : statusOf(predictionPsi, thresholds),
+    labels,
+    score,
+  };
   const nRef = profile.source.rows - profile.source.skipped_rows;
-  const enough = counts.n >= thresholds.min_samples;
   const drifted = features.filter((f) => f.status === 'drift').map((f) => f.name);
   const verdict: Verdict = !enough
     ? 'insufficient-data'
@@ -176,6 +198,17 @@ export function buildDriftReport(
     sources: inputs.sources,
     duration_ms: inputs.durationMs,
   };
+}
+
+/** A PSI or noise floor for a person; a dash where there is none (no rows in the window). */
+export function formatPsi(value: number | null, digits = 4): string {
+  return value !== null && Number.isFinite(value) ? value.toFixed(digits) : '—';
+}
+
+/** Highest PSI first; distributions without one (no rows) last, in their order. */
+function byPsiDescending(a: DistributionDrift, b: DistributionDrift): number {
+  if (a.psi === null || b.psi === null) return a.psi === null ? (b.psi === null ? 0 : 1) : -1;
+  return b.psi - a.psi;
 }
 
 /** A report without a comparison: no reference, or a baseline still being collected. */

@@ -1,7 +1,7 @@
 import { AppConfig } from '@app/config';
 import { Injectable } from '@nestjs/common';
 import { randomBytes } from 'node:crypto';
-import { mkdir, readdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DriftReport } from './drift-report';
 import { renderHtmlReport } from './html-report';
@@ -9,6 +9,12 @@ import { renderHtmlReport } from './html-report';
 export interface WrittenReport {
   json: string;
   html: string;
+}
+
+export interface ReportFile {
+  path: string;
+  modifiedMs: number;
+  size: number;
 }
 
 /** `DRIFT_REPORT_DIR/<model>/<YYYY-MM-DD>.json` and `.html`; a second run on the same day replaces the first. */
@@ -33,6 +39,12 @@ export class DriftReports {
 
   /** The most recent report of a model, or undefined when none was written. */
   async latest(model: string): Promise<DriftReport | undefined> {
+    const newest = await this.newest(model);
+    return newest && this.read(newest.path);
+  }
+
+  /** The file of a model's most recent report (the latest day), with what tells a rewrite of it. */
+  async newest(model: string): Promise<ReportFile | undefined> {
     const folder = join(this.dir, model);
     const names = await readdir(folder).catch(() => [] as string[]);
     const newest = names
@@ -40,7 +52,14 @@ export class DriftReports {
       .sort()
       .pop();
     if (!newest) return undefined;
-    return JSON.parse(await readFile(join(folder, newest), 'utf8')) as DriftReport;
+    const path = join(folder, newest);
+    // Gone between the listing and now (a retention job): as if there were none.
+    const stats = await stat(path).catch(() => undefined);
+    return stats && { path, modifiedMs: stats.mtimeMs, size: stats.size };
+  }
+
+  async read(path: string): Promise<DriftReport> {
+    return JSON.parse(await readFile(path, 'utf8')) as DriftReport;
   }
 }
 

@@ -28,7 +28,8 @@ function numeric(name: string): DistributionProfile {
   };
 }
 
-function report(): DriftReport {
+/** `empty`: a window without a single prediction. */
+function report(empty = false): DriftReport {
   const features = [
     numeric('steady'),
     numeric(HOSTILE),
@@ -71,7 +72,15 @@ function report(): DriftReport {
     true,
     true,
   ]);
-  return buildDriftReport(profile, counts, {
+  const window = empty
+    ? {
+        ...counts,
+        n: 0,
+        features: counts.features.map((bins) => bins.map(() => 0)),
+        score: counts.score.map(() => 0),
+      }
+    : counts;
+  return buildDriftReport(profile, window, {
     model: 'demo',
     version: '3',
     window: { from: '2026-11-17', to: '2026-11-23', days: [] },
@@ -96,6 +105,17 @@ describe('renderHtmlReport', () => {
     expect(html).not.toContain('<script');
     expect(html).not.toContain('<img');
     expect(html).not.toMatch(/<(link|iframe|object|embed)\b|@import|url\(/);
+  });
+
+  it('claims no drift anywhere when the window is empty: no score, no noise floor, "insufficient data"', () => {
+    const data = report(true);
+    expect(data.verdict).toBe('insufficient-data');
+    const html = renderHtmlReport(data);
+    expect(html).toContain('<h2>Insufficient data</h2>');
+    expect(html).not.toMatch(/class="badge (drift|moderate|stable)"|Infinity|NaN/);
+    expect(html.match(/class="badge insufficient-data">insufficient data</g)).toHaveLength(
+      data.features.length * 2 + 2,
+    );
   });
 
   it('renders in Chromium without errors or requests: verdict, table sorted by PSI, one histogram each', async () => {

@@ -1,5 +1,5 @@
 import { formatNumber } from './binning';
-import { DistributionDrift, DriftReport, Verdict } from './drift-report';
+import { DistributionDrift, DistributionStatus, DriftReport, formatPsi, Verdict } from './drift-report';
 import { ZERO_SHARE } from './psi';
 
 /** Everything from outside (feature names come from model.json) goes through here before it reaches the page. */
@@ -19,7 +19,15 @@ const VERDICT_TEXT: Record<Verdict, string> = {
   'no-reference': 'No reference profile',
 };
 
-const fixed = (value: number, digits = 4) => (Number.isFinite(value) ? value.toFixed(digits) : '—');
+const STATUS_TEXT: Record<DistributionStatus, string> = {
+  stable: 'stable',
+  moderate: 'moderate',
+  drift: 'drift',
+  'insufficient-data': 'insufficient data',
+};
+
+const fixed = formatPsi;
+const badge = (status: DistributionStatus) => `<span class="badge ${status}">${STATUS_TEXT[status]}</span>`;
 const percent = (share: number) => `${(share * 100).toFixed(1)}%`;
 
 /**
@@ -58,7 +66,7 @@ export function renderHtmlReport(report: DriftReport): string {
     <div><dt>Predictions in window</dt><dd>${report.n_cur.toLocaleString('en')}</dd></div>
     <div><dt>Reference rows</dt><dd>${report.n_ref.toLocaleString('en')}</dd></div>
     <div><dt>Drifted features</dt><dd>${report.drifted_features.length} of ${report.features.length} (${percent(report.drifted_share)})</dd></div>
-    ${report.prediction ? `<div><dt>Prediction PSI</dt><dd>${fixed(report.prediction.psi)} <span class="badge ${report.prediction.status}">${report.prediction.status}</span></dd></div>` : ''}
+    ${report.prediction ? `<div><dt>Prediction PSI</dt><dd>${fixed(report.prediction.psi)} ${badge(report.prediction.status)}</dd></div>` : ''}
   </dl>
 </section>
 ${report.features.length > 0 ? featureTable(report, ids) : ''}
@@ -85,15 +93,15 @@ function describeReference(report: DriftReport): string {
 }
 
 function featureTable(report: DriftReport, ids: Map<DistributionDrift, string>): string {
-  const max = Math.max(report.thresholds.alert * 1.5, ...report.features.map((f) => f.psi));
+  const max = Math.max(report.thresholds.alert * 1.5, ...report.features.map((f) => f.psi ?? 0));
   const rows = report.features
     .map((feature) => {
-      const width = Math.max(1, Math.round((Math.min(feature.psi, max) / max) * 100));
-      return `<tr data-feature="${escapeHtml(feature.name)}" data-psi="${feature.psi}" class="${feature.status}">
+      const width = Math.max(1, Math.round((Math.min(feature.psi ?? 0, max) / max) * 100));
+      return `<tr data-feature="${escapeHtml(feature.name)}" data-psi="${feature.psi ?? ''}" class="${feature.status}">
   <th scope="row"><a href="#${ids.get(feature) ?? ''}">${escapeHtml(feature.name)}</a></th>
   <td class="num">${fixed(feature.psi)}</td>
   <td><span class="bar ${feature.status}" style="width:${width}%"></span></td>
-  <td><span class="badge ${feature.status}">${feature.status}</span></td>
+  <td>${badge(feature.status)}</td>
   <td class="num muted">${fixed(feature.noise_floor)}</td>
   <td class="muted">${feature.method === 'psi-deciles' ? 'deciles' : 'categories'}</td>
 </tr>`;
@@ -154,7 +162,7 @@ function histogram(d: DistributionDrift, id: string): string {
     )
     .join('');
   return `<figure id="${id}" class="hist">
-<figcaption><strong>${escapeHtml(d.name)}</strong> PSI ${fixed(d.psi)} <span class="badge ${d.status}">${d.status}</span>
+<figcaption><strong>${escapeHtml(d.name)}</strong> PSI ${fixed(d.psi)} ${badge(d.status)}
 <span class="muted">n<sub>ref</sub> ${d.n_ref.toLocaleString('en')}, n<sub>cur</sub> ${d.n_cur.toLocaleString('en')}${d.reference_stats.mean !== null ? `, reference mean ${fixed(d.reference_stats.mean, 3)}, std ${fixed(d.reference_stats.std ?? 0, 3)}` : ''}</span></figcaption>
 <svg viewBox="0 0 ${WIDTH} ${HEIGHT}" role="img" aria-label="${escapeHtml(`${d.name}: reference and current shares per bin`)}">
 ${ticks}
@@ -190,6 +198,7 @@ th a { color: inherit; }
 .bar.moderate { background: var(--warn); } .bar.drift { background: var(--bad); }
 .badge { display: inline-block; padding: 1px 9px; border-radius: 10px; font-size: 12px; font-weight: 600; color: #fff; background: var(--ok); }
 .badge.moderate { background: var(--warn); } .badge.drift { background: var(--bad); }
+.badge.insufficient-data, .bar.insufficient-data { background: var(--muted); }
 .hist { background: #fff; margin: 0 0 14px; padding: 10px 14px; border-radius: 8px; box-shadow: 0 1px 3px rgba(0,0,0,.08); }
 .hist figcaption { margin-bottom: 4px; }
 .hist svg { width: 100%; height: auto; font-size: 12px; fill: var(--muted); }

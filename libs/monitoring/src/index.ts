@@ -11,7 +11,8 @@ export {
 } from './drift-check';
 export { DriftCheckModule } from './drift-check.module';
 export * from './drift-report';
-export { DriftReports, type WrittenReport } from './drift-reports';
+export { DriftReports, type ReportFile, type WrittenReport } from './drift-reports';
+export { DriftReportPublisher, REPORT_REFRESH_MS } from './drift-report-publisher';
 export { DRIFT_JOB, DriftScheduler } from './drift-scheduler';
 export { escapeHtml, renderHtmlReport } from './html-report';
 export * from './log-files';

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectMetric, makeCounterProvider, makeGaugeProvider } from '@willsoto/nestjs-prometheus';
 import type { Provider } from '@nestjs/common';
 import type { Counter, Gauge } from 'prom-client';
+import type { DriftReport } from './drift-report';
 
 export const MODEL_FEATURE_PSI = 'model_feature_psi';
 export const MODEL_PREDICTION_PSI = 'model_prediction_psi';
@@ -60,6 +61,8 @@ type ModelLabels = 'model' | 'version';
 export class MonitoringMetrics {
   /** Features with a PSI series, per model version: prom-client removes series by their exact labels only. */
   private readonly featuresShown = new Map<string, string[]>();
+  /** When the report shown, per model version, was generated (ms since the epoch). */
+  private readonly shownAt = new Map<string, number>();
 
   constructor(
     @InjectMetric(MODEL_FEATURE_PSI) private readonly featurePsi: Gauge<ModelLabels | 'feature'>,
@@ -85,32 +88,34 @@ export class MonitoringMetrics {
   }
 
   /**
-   * The outcome of one check. Scores are replaced, not merged: a feature absent from this check (insufficient
-   * data) loses its old series rather than showing a stale score.
+   * Shows a drift report: the in-process check's, or one found on disk (a CronJob's). Scores are replaced, not
+   * merged, and only a verdict shows them: after insufficient data or without a reference, a feature loses its old
+   * series rather than showing a stale score, and drift is never flagged. With `ifNewer`, a report generated no
+   * later than the one already shown changes nothing and false is returned.
    */
-  driftChecked(result: {
-    model: string;
-    version: string;
-    features?: Array<{ name: string; psi: number }>;
-    predictionPsi?: number;
-    drift: boolean;
-    finishedAt: Date;
-    seconds: number;
-  }): void {
-    const labels = { model: result.model, version: result.version };
-    const key = `${result.model}\u0000${result.version}`;
+  showReport(report: DriftReport, { ifNewer = false }: { ifNewer?: boolean } = {}): boolean {
+    const labels = { model: report.model, version: report.version };
+    const key = `${report.model}\u0000${report.version}`;
+    const generatedAt = Date.parse(report.generated_at);
+    const shownAt = this.shownAt.get(key);
+    if (ifNewer && shownAt !== undefined && !(generatedAt > shownAt)) return false;
+    this.shownAt.set(key, generatedAt);
+
+    const verdict = report.verdict === 'drift' || report.verdict === 'no-drift';
+    const features = verdict ? report.features.filter((f) => f.psi !== null) : [];
     for (const feature of this.featuresShown.get(key) ?? []) this.featurePsi.remove({ ...labels, feature });
     this.featuresShown.set(
       key,
-      (result.features ?? []).map((f) => f.name),
+      features.map((f) => f.name),
     );
-    for (const feature of result.features ?? []) {
-      this.featurePsi.set({ ...labels, feature: feature.name }, feature.psi);
-    }
-    if (result.predictionPsi === undefined) this.predictionPsi.remove(labels);
-    else this.predictionPsi.set(labels, result.predictionPsi);
-    this.detected.set(labels, result.drift ? 1 : 0);
-    this.lastRun.set(labels, result.finishedAt.getTime() / 1000);
-    this.duration.set(labels, result.seconds);
+    for (const feature of features)
+      this.featurePsi.set({ ...labels, feature: feature.name }, feature.psi ?? 0);
+    const predictionPsi = verdict ? report.prediction?.psi : undefined;
+    if (predictionPsi === undefined || predictionPsi === null) this.predictionPsi.remove(labels);
+    else this.predictionPsi.set(labels, predictionPsi);
+    this.detected.set(labels, report.verdict === 'drift' ? 1 : 0);
+    this.lastRun.set(labels, (generatedAt + report.duration_ms) / 1000);
+    this.duration.set(labels, report.duration_ms / 1000);
+    return true;
   }
 }
