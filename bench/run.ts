@@ -33,6 +33,12 @@ async function main(): Promise<void> {
   mkdirSync(join(repository, 'seed_gbc/1'), { recursive: true });
   copyFileSync(join(ROOT, 'models/seed_gbc/1/model.onnx'), join(repository, 'seed_gbc/1/model.onnx'));
   copyFileSync(join(ROOT, 'models/seed_gbc/1/model.json'), join(repository, 'seed_gbc/1/model.json'));
+  // Start-up is measured on the default model alone; the heavy model joins for the other scenarios.
+  const defaultOnly = join(work, 'default-only');
+  mkdirSync(join(defaultOnly, 'seed_gbc/1'), { recursive: true });
+  for (const file of ['model.onnx', 'model.json']) {
+    copyFileSync(join(repository, 'seed_gbc/1', file), join(defaultOnly, 'seed_gbc/1', file));
+  }
   const heavy = torchMlp({ ...HEAVY, name: HEAVY.name, seed: 42 });
   await writeModel(repository, heavy);
   const adapted = adaptModel(readFileSync(join(repository, 'seed_gbc/1/model.onnx'))).bytes;
@@ -46,7 +52,7 @@ async function main(): Promise<void> {
   const starts: number[] = [];
   const idle: number[] = [];
   for (let i = 0; i < REPEATS; i++) {
-    const server = await Server.service(repository, logFile);
+    const server = await Server.service(defaultOnly, logFile);
     starts.push(server.readyMs);
     await sleep(500);
     idle.push(server.rssMb);
@@ -55,15 +61,19 @@ async function main(): Promise<void> {
 
   // 1. POST /predict, one row, 64 connections: the service against the bare server.
   const service = await Server.service(repository, logFile);
-  const bare = await Server.bare(barePath);
+  const bare = await Server.baseline('bare-server.ts', barePath);
+  const nestFloor = await Server.baseline('nest-floor.ts', barePath);
   const predictService: Load[] = [];
   const predictBare: Load[] = [];
+  const predictNest: Load[] = [];
   for (let i = 0; i < REPEATS; i++) {
     predictBare.push(await load(`${bare.base}/predict`, 64, { features: ROW }));
+    predictNest.push(await load(`${nestFloor.base}/predict`, 64, { features: ROW }));
     predictService.push(await load(`${service.base}/predict`, 64, { features: ROW }));
   }
   const rssUnderLoad = service.rssMb;
   await bare.stop();
+  await nestFloor.stop();
 
   // 2. KServe, 32 rows per request: rows/s against raw in-process session.run at batch 32.
   const batchBody = { instances: GOLDEN.inputs.slice(0, 32) };
@@ -115,6 +125,12 @@ async function main(): Promise<void> {
         p50: median(predictBare, 'p50'),
         p99: median(predictBare, 'p99'),
       },
+      nestFloor: {
+        reqPerSec: median(predictNest, 'reqPerSec'),
+        p50: median(predictNest, 'p50'),
+        p99: median(predictNest, 'p99'),
+      },
+      nestFloorRatio: spread(predictNest.map((s, i) => s.reqPerSec / predictBare[i].reqPerSec)),
       ratio: spread(predictService.map((s, i) => s.reqPerSec / predictBare[i].reqPerSec)),
       failures: predictService.reduce((n, l) => n + l.non2xx + l.errors, 0),
     },
@@ -160,7 +176,14 @@ function renderTable(r: {
   date: string;
   machine: { cpus: number; model?: string; node: string };
   settings: { repeats: number; durationSeconds: number };
-  predict: { service: Record<string, Spread>; bare: Record<string, Spread>; ratio: Spread; failures: number };
+  predict: {
+    service: Record<string, Spread>;
+    bare: Record<string, Spread>;
+    nestFloor: Record<string, Spread>;
+    nestFloorRatio: Spread;
+    ratio: Spread;
+    failures: number;
+  };
   kserveBatch32: { rowsPerSec: Spread; rawRowsPerSec: Spread; ratio: Spread; p99: Spread; failures: number };
   healthUnderHeavyLoad: { workerThreads: Spread; mainThread: Spread };
   heavy256: {
@@ -178,11 +201,11 @@ function renderTable(r: {
     '',
     '| # | scenario | figure | goal | result |',
     '| --- | --- | --- | --- | --- |',
-    `| 1 | \`POST /predict\`, 1 row, 64 connections | service ${f(r.predict.service.reqPerSec)} req/s, p50 ${f(r.predict.service.p50)} ms, p99 ${f(r.predict.service.p99)} ms; bare ${f(r.predict.bare.reqPerSec)} req/s, p99 ${f(r.predict.bare.p99)} ms; ratio ${f(r.predict.ratio, 2)}; ${r.predict.failures} failed | ≥ 0.7× bare, p99 < 100 ms | ${verdict(r.predict.ratio.median >= 0.7 && r.predict.service.p99.median < 100)} |`,
+    `| 1 | \`POST /predict\`, 1 row, 64 connections | service ${f(r.predict.service.reqPerSec)} req/s, p50 ${f(r.predict.service.p50)} ms, p99 ${f(r.predict.service.p99)} ms; bare ${f(r.predict.bare.reqPerSec)} req/s, p99 ${f(r.predict.bare.p99)} ms; ratio ${f(r.predict.ratio, 2)}; ${r.predict.failures} failed. Framework floor (minimal Nest, same session, nothing else): ${f(r.predict.nestFloor.reqPerSec)} req/s, p99 ${f(r.predict.nestFloor.p99)} ms, ${f(r.predict.nestFloorRatio, 2)}× bare | ≥ 0.7× bare, p99 < 100 ms | ${verdict(r.predict.ratio.median >= 0.7 && r.predict.service.p99.median < 100)} |`,
     `| 2 | KServe, 32 rows per request, 16 connections | ${f(r.kserveBatch32.rowsPerSec)} rows/s vs raw \`session.run\` ${f(r.kserveBatch32.rawRowsPerSec)} rows/s; ratio ${f(r.kserveBatch32.ratio, 2)}; p99 ${f(r.kserveBatch32.p99)} ms; ${r.kserveBatch32.failures} failed | ≥ 0.5× raw | ${verdict(r.kserveBatch32.ratio.median >= 0.5)} |`,
     `| 3 | \`/health\` p99 while 64 connections load the heavy model | worker threads ${f(r.healthUnderHeavyLoad.workerThreads)} ms; everything on the main thread (INFERENCE_WORKERS=0) ${f(r.healthUnderHeavyLoad.mainThread)} ms | < 50 ms | ${verdict(r.healthUnderHeavyLoad.workerThreads.median < 50)} |`,
     `| 4 | 256 one-row clients, heavy model | batching on ${f(r.heavy256.batchingOn.reqPerSec)} req/s, p99 ${f(r.heavy256.batchingOn.p99)} ms (${r.heavy256.batchingOn.failures} failed); off ${f(r.heavy256.batchingOff.reqPerSec)} req/s, p99 ${f(r.heavy256.batchingOff.p99)} ms (${r.heavy256.batchingOff.failures} failed); ratio ${f(r.heavy256.ratio, 2)} | ≥ 1.5× | ${verdict(r.heavy256.ratio.median >= 1.5)} |`,
-    `| 5 | start-up and memory | start to ready ${f(r.startup.readyMs)} ms; idle RSS ${f(r.startup.idleRssMb)} MB; RSS after scenario 1 ${r.startup.rssUnderLoadMb.toFixed(0)} MB | ready < 2 s | ${verdict(r.startup.readyMs.median < 2000)} |`,
+    `| 5 | start-up and memory | start to ready (default model) ${f(r.startup.readyMs)} ms; idle RSS ${f(r.startup.idleRssMb)} MB; RSS after scenario 1 ${r.startup.rssUnderLoadMb.toFixed(0)} MB | ready < 2 s | ${verdict(r.startup.readyMs.median < 2000)} |`,
   ].join('\n');
 }
 

@@ -85,17 +85,12 @@ export class Server {
     return new Server(child, base, performance.now() - started);
   }
 
-  static async bare(modelPath: string): Promise<Server> {
+  /** A comparison server from bench/: `bare-server.ts` (node:http) or `nest-floor.ts` (minimal Nest). */
+  static async baseline(script: 'bare-server.ts' | 'nest-floor.ts', modelPath: string): Promise<Server> {
     const port = nextPort++;
     const child = spawn(
       process.execPath,
-      [
-        '--require',
-        'ts-node/register/transpile-only',
-        join(__dirname, 'bare-server.ts'),
-        modelPath,
-        String(port),
-      ],
+      ['--require', 'ts-node/register/transpile-only', join(__dirname, script), modelPath, String(port)],
       { stdio: ['ignore', 'pipe', 'inherit'], cwd: ROOT },
     );
     const base = `http://127.0.0.1:${port}`;
