@@ -48,16 +48,7 @@ export async function profileCommand(args: string[]): Promise<number> {
     const model = registry.get(values.model);
     const predictions = app.get(PredictionService);
     const batchSize = app.get(AppConfig).get('MAX_BATCH_SIZE');
-    const { signature } = model;
-    const head = signature.head;
-    const builder = new ReferenceProfileBuilder({
-      name: model.name,
-      version: model.version,
-      features:
-        signature.features ?? Array.from({ length: signature.featureCount }, (_, i) => `feature ${i}`),
-      task: head.task,
-      labels: head.task === 'classification' ? head.labels : undefined,
-    });
+    const builder = ReferenceProfileBuilder.forModel(model);
 
     const progress = new ProgressBar(`profiling ${basename(data)}`);
     let rows = 0;
@@ -75,8 +66,8 @@ export async function profileCommand(args: string[]): Promise<number> {
       result.predictions.forEach((p, i) => builder.addRow(rowsIn[i].values as number[], outputOf(p)));
     };
     for await (const row of readTrainingData(data, {
-      features: signature.features,
-      featureCount: signature.featureCount,
+      features: model.signature.features,
+      featureCount: model.signature.featureCount,
       labelColumn: values['label-column'],
       onProgress: (read, total) => progress.update(read, total, rows),
     })) {

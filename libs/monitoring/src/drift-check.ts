@@ -171,22 +171,13 @@ export class DriftCheck {
     baselineDays: number,
     missing: string,
   ): Promise<DriftReport> {
-    const { signature } = model;
-    const head = signature.head;
-    const builder = new ReferenceProfileBuilder({
-      name: model.name,
-      version: model.version,
-      features:
-        signature.features ?? Array.from({ length: signature.featureCount }, (_, i) => `feature ${i}`),
-      task: head.task,
-      labels: head.task === 'classification' ? head.labels : undefined,
-    });
+    const builder = ReferenceProfileBuilder.forModel(model);
     const baseline: string[] = [];
     for (const day of await this.log.days()) {
       if (baseline.length === baselineDays) break;
       let seen = false;
       for await (const record of this.log.records(model.name, model.version, day)) {
-        if (record.features.length !== signature.featureCount) continue;
+        if (record.features.length !== model.signature.featureCount) continue;
         builder.addRow(record.features, record);
         seen = true;
       }

@@ -1,3 +1,4 @@
+import type { ServedModel } from '@app/inference';
 import { createHash } from 'node:crypto';
 import {
   Binning,
@@ -180,6 +181,20 @@ export class ReferenceProfileBuilder {
   private readonly positiveLabel?: string;
   private rows = 0;
   private skipped = 0;
+
+  /** A builder for a served model: its feature names (or `feature <i>` when the model has none), task and labels. */
+  static forModel(model: Pick<ServedModel, 'name' | 'version' | 'signature'>): ReferenceProfileBuilder {
+    const { signature } = model;
+    const head = signature.head;
+    return new ReferenceProfileBuilder({
+      name: model.name,
+      version: model.version,
+      features:
+        signature.features ?? Array.from({ length: signature.featureCount }, (_, i) => `feature ${i}`),
+      task: head.task,
+      labels: head.task === 'classification' ? head.labels : undefined,
+    });
+  }
 
   constructor(private readonly model: ProfiledModel) {
     this.features = model.features.map((name) => new ColumnAccumulator(name));
