@@ -1,6 +1,7 @@
 import { LoggerService, LogLevel } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { INestApplicationContext } from '@nestjs/common';
+import { AppConfig, Environment } from '@app/config';
 import { CliModule } from './cli.module';
 
 /** A command's failure that is the user's to fix: its message is shown without a stack, exit code 2. */
@@ -52,12 +53,25 @@ export class StderrLogger implements LoggerService {
   }
 }
 
+/** Nest's levels at and above each LOG_LEVEL, so the CLI honours the same setting as the server. */
+const LEVELS_FROM: Record<Environment['LOG_LEVEL'], LogLevel[]> = {
+  silent: [],
+  fatal: ['fatal'],
+  error: ['fatal', 'error'],
+  warn: ['fatal', 'error', 'warn'],
+  info: ['fatal', 'error', 'warn', 'log'],
+  debug: ['fatal', 'error', 'warn', 'log', 'debug'],
+  trace: ['fatal', 'error', 'warn', 'log', 'debug', 'verbose'],
+};
+
 /** The Nest application context the commands run in (no HTTP server). */
 export async function createCliContext(): Promise<INestApplicationContext> {
-  return NestFactory.createApplicationContext(CliModule.forRoot(), {
+  const app = await NestFactory.createApplicationContext(CliModule.forRoot(), {
     logger: new StderrLogger(),
     abortOnError: false,
   });
+  app.useLogger(new StderrLogger(LEVELS_FROM[app.get(AppConfig).get('LOG_LEVEL')]));
+  return app;
 }
 
 /** A progress bar on stderr when it is a terminal; silent otherwise (a CronJob's log is not a terminal). */
