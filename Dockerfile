@@ -1,19 +1,24 @@
 # syntax=docker/dockerfile:1
 #
 # ml-inference: the REST server for ONNX models, built in stages.
-#   build   - every dependency, TypeScript compiled to dist/
-#   node    - the node binary alone, stripped of its symbol table
-#   deps    - production dependencies only, onnxruntime-node cut down to its linux/x64 binaries
-#   runtime - Debian slim + that binary + dist/ + deps + the default model; nothing else
+#   build   - every dependency, TypeScript compiled to dist/, then bundled with esbuild into one JavaScript file
+#   node    - the node binary alone, stripped of its symbol table; the runtime's user entry and data folder
+#   deps    - production dependencies, cut down to what the bundle leaves out: onnxruntime-node (its linux/x64
+#             binaries only), piscina, Swagger UI's static files
+#   runtime - distroless (glibc, libstdc++, CA certificates, tzdata; no shell) + that binary + the bundle + those
+#             packages + the default model; nothing else
 #
 # Both bases are build arguments so a mirror, a pinned digest or a local stand-in can be used:
 #   docker build --build-arg NODE_IMAGE=registry.example/node:24-bookworm-slim .
 # `npm run test:image` builds local stand-ins under exactly these names (see scripts/image/).
-# The runtime starts from plain Debian slim rather than the node image: the node image also carries npm,
-# corepack, yarn and C headers, which the server never uses. glibc, not Alpine: onnxruntime-node's binaries
-# are linked against glibc.
+# The runtime is Google's distroless "cc" image of the build's Debian release: the C and C++ runtime libraries
+# that node and onnxruntime's binaries link against, and no shell, package manager or coreutils. glibc, not
+# Alpine: onnxruntime-node's binaries are linked against glibc.
 ARG NODE_IMAGE=node:24-bookworm-slim
-ARG RUNTIME_IMAGE=debian:bookworm-slim
+ARG RUNTIME_IMAGE=gcr.io/distroless/cc-debian12
+
+# The runtime base as it is, so the node stage can read its users: the runtime stage has no shell to add one.
+FROM ${RUNTIME_IMAGE} AS runtime-base
 
 FROM ${NODE_IMAGE} AS build
 WORKDIR /app
@@ -23,13 +28,17 @@ ENV ONNXRUNTIME_NODE_INSTALL=skip \
     npm_config_fund=false \
     npm_config_audit=false
 COPY package.json package-lock.json .npmrc ./
-# No package needs its install script to build (onnxruntime's only downloads, the rest are analytics or optional).
-# Peer-only packages are the AWS CDK that the chart tests' helm binary drags in: not needed to compile.
+# No package needs its install script to build (onnxruntime's only downloads, esbuild's only checks its binary,
+# the rest are analytics or optional). Peer-only packages are the AWS CDK that the chart tests' helm binary drags
+# in: not needed to compile.
 RUN --mount=type=cache,target=/root/.npm npm ci --ignore-scripts --omit=peer
 COPY tsconfig.json tsconfig.build.json nest-cli.json ./
 COPY apps ./apps
 COPY libs ./libs
-RUN npm run build
+# tsc to dist/, then esbuild to dist/bundle/: the server and the CLI in one file, with stubs at the usual paths
+# (dist/apps/*/src/main.js), and dist/bundle.externals.json naming the packages left out of it (bundle.mjs).
+COPY bundle.mjs ./
+RUN npm run build:bundle
 
 FROM ${NODE_IMAGE} AS node
 # The official binary keeps its symbol table (~18 MB of 127 MB). Strip it: the dynamic symbols that native addons
@@ -44,6 +53,15 @@ RUN set -eux; \
       cp /usr/local/bin/node /node; \
     fi; \
     /node -e 'process.versions.node'
+# A fixed numeric UID/GID so Kubernetes' runAsNonRoot can verify it and volumes can be prepared for it; added to
+# the base's own users so that node's os.userInfo() and os.homedir() work. /app/data is the only place the
+# service writes (prediction log, drift reports); the root FS can be read-only.
+COPY --from=runtime-base /etc/passwd /etc/group /rootfs/etc/
+RUN set -eux; \
+    echo 'app:x:10001:10001:ml-inference:/nonexistent:/sbin/nologin' >>/rootfs/etc/passwd; \
+    echo 'app:x:10001:' >>/rootfs/etc/group; \
+    mkdir -p /rootfs/app/data/predictions /rootfs/app/data/reports; \
+    chown -R 10001:10001 /rootfs/app/data
 
 FROM ${NODE_IMAGE} AS deps
 WORKDIR /app
@@ -54,7 +72,8 @@ ENV ONNXRUNTIME_NODE_INSTALL=skip \
 COPY package.json package-lock.json .npmrc ./
 RUN --mount=type=cache,target=/root/.npm npm ci --omit=dev --ignore-scripts
 # onnxruntime-node ships binaries for every platform (~288 MB); keep the one this image runs on (~45 MB).
-# Type declarations, source maps and Markdown are never loaded at run time.
+# Type declarations, source maps and Markdown are never loaded at run time, nor Swagger UI's other builds: Nest's
+# page loads swagger-ui-bundle.js, the standalone preset and the CSS.
 RUN set -eux; \
     ort=node_modules/onnxruntime-node/bin/napi-v6; \
     test -f "$ort/linux/x64/onnxruntime_binding.node"; \
@@ -62,19 +81,22 @@ RUN set -eux; \
     find "$ort/linux" -mindepth 1 -maxdepth 1 ! -name x64 -exec rm -rf {} +; \
     find node_modules -type f \( -name '*.d.ts' -o -name '*.d.mts' -o -name '*.d.cts' -o -name '*.map' \
       -o -name '*.md' -o -name '*.markdown' \) -delete; \
+    test -f node_modules/swagger-ui-dist/swagger-ui-bundle.js; \
+    rm -f node_modules/swagger-ui-dist/swagger-ui.js node_modules/swagger-ui-dist/swagger-ui-es-bundle*.js; \
     rm -f package-lock.json .npmrc
+# The rest of node_modules is inside the bundle: keep only the packages it leaves out, and their dependencies.
+COPY --from=build /app/dist/bundle.externals.json ./
+COPY bundle.mjs ./
+RUN node bundle.mjs modules /app bundle.externals.json /runtime
 
 FROM ${RUNTIME_IMAGE} AS runtime
 
-# A fixed numeric UID/GID so Kubernetes' runAsNonRoot can verify it and volumes can be prepared for it.
-# /app/data is the only place the service writes (prediction log, drift reports); the root FS can be read-only.
-RUN groupadd --gid 10001 app \
- && useradd --uid 10001 --gid 10001 --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin app \
- && mkdir -p /app/data/predictions /app/data/reports \
- && chown -R 10001:10001 /app/data
-
-# Only the node binary: the server needs neither npm nor corepack.
+# No RUN from here on: the base has no shell. Of Node only the binary: the server needs neither npm nor corepack.
 COPY --from=node /node /usr/local/bin/node
+COPY --from=node /rootfs/etc/passwd /rootfs/etc/group /etc/
+COPY --from=node --chown=10001:10001 /rootfs/app/data /app/data
+# The Helm chart's preStop hook runs `sleep` so that endpoints drop the pod before SIGTERM: Debian's (40 KB, libc).
+COPY --from=node /usr/bin/sleep /usr/bin/sleep
 
 WORKDIR /app
 ENV NODE_ENV=production \
@@ -84,11 +106,13 @@ ENV NODE_ENV=production \
     PREDICTION_LOG_DIR=/app/data/predictions \
     DRIFT_REPORT_DIR=/app/data/reports
 
-COPY --from=deps /app/node_modules ./node_modules
+COPY --from=deps /runtime/node_modules ./node_modules
 # package.json carries the version the service reports; the default model is baked in, others can be mounted.
 COPY package.json ./
 COPY models ./models
-COPY --from=build /app/dist ./dist
+# The bundle (bundle.mjs): `node dist/apps/inference-api/src/main.js` and `node dist/apps/ml-cli/src/main.js`
+# start the server and the CLI as in a tsc build.
+COPY --from=build /app/dist/bundle ./dist
 
 USER 10001:10001
 EXPOSE 3000

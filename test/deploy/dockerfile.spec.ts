@@ -12,16 +12,28 @@ describe('Dockerfile', () => {
   const stages = lines.filter((l) => l.startsWith('FROM '));
   const runtime = lines.slice(lines.findIndex((l) => / AS runtime$/.test(l)));
 
-  it('takes both bases as build arguments, glibc Debian images by default', () => {
+  it('takes both bases as build arguments: Debian 12 to build, distroless Debian 12 (glibc, no shell) to run', () => {
     expect(lines).toContain('ARG NODE_IMAGE=node:24-bookworm-slim');
-    expect(lines).toContain('ARG RUNTIME_IMAGE=debian:bookworm-slim');
+    expect(lines).toContain('ARG RUNTIME_IMAGE=gcr.io/distroless/cc-debian12');
     expect(stages).toEqual([
+      'FROM ${RUNTIME_IMAGE} AS runtime-base',
       'FROM ${NODE_IMAGE} AS build',
       'FROM ${NODE_IMAGE} AS node',
       'FROM ${NODE_IMAGE} AS deps',
       'FROM ${RUNTIME_IMAGE} AS runtime',
     ]);
     expect(lines.join('\n')).not.toMatch(/alpine/i);
+    // The runtime base has no shell: nothing may RUN there, and the user is added by copying /etc/passwd.
+    expect(runtime.filter((l) => l.startsWith('RUN '))).toEqual([]);
+    expect(runtime).toContain('COPY --from=node /rootfs/etc/passwd /rootfs/etc/group /etc/');
+  });
+
+  it('ships the esbuild bundle, not the tsc output, with node_modules cut down to what the bundle leaves out', () => {
+    expect(text).toContain('RUN npm run build:bundle');
+    expect(runtime).toContain('COPY --from=build /app/dist/bundle ./dist');
+    expect(text).toContain('RUN node bundle.mjs modules /app bundle.externals.json /runtime');
+    expect(runtime).toContain('COPY --from=deps /runtime/node_modules ./node_modules');
+    expect(readFileSync(join(ROOT, '.dockerignore'), 'utf8').split('\n')).toContain('!bundle.mjs');
   });
 
   it('installs production dependencies only, without onnxruntime’s download, keeping its linux/x64 binaries', () => {
