@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { seededRandom } from './onnx-model-builder';
 
 /** The default model's training data (test/fixtures/seed_train.csv): columns f0…f9 and label. */
 export const SEED_TRAIN_CSV = resolve(__dirname, '../fixtures/seed_train.csv');
@@ -7,18 +8,6 @@ export const SEED_TRAIN_CSV = resolve(__dirname, '../fixtures/seed_train.csv');
 export function seedTrainingRows(): number[][] {
   const [, ...lines] = readFileSync(SEED_TRAIN_CSV, 'utf8').trim().split('\n');
   return lines.map((line) => line.split(',').slice(0, 10).map(Number));
-}
-
-/** A small seeded generator (mulberry32): the same "random" sample on every run. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** `count` rows drawn with replacement from the training rows. */

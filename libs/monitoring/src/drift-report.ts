@@ -180,12 +180,7 @@ export function buildDriftReport(
           ` above PSI ${thresholds.alert}.`
         : `No drift in ${head}: every feature and the predictions are below PSI ${thresholds.alert}.`;
   return {
-    format: REPORT_FORMAT,
-    model: inputs.model,
-    version: inputs.version,
-    generated_at: inputs.generatedAt.toISOString(),
-    window: inputs.window,
-    reference: inputs.reference,
+    ...reportHeader(inputs),
     thresholds,
     n_ref: nRef,
     n_cur: counts.n,
@@ -197,6 +192,20 @@ export function buildDriftReport(
     prediction,
     sources: inputs.sources,
     duration_ms: inputs.durationMs,
+  };
+}
+
+/** What every report starts with: which model, when, over which window, against which reference. */
+function reportHeader(
+  inputs: DriftInputs,
+): Pick<DriftReport, 'format' | 'model' | 'version' | 'generated_at' | 'window' | 'reference'> {
+  return {
+    format: REPORT_FORMAT,
+    model: inputs.model,
+    version: inputs.version,
+    generated_at: inputs.generatedAt.toISOString(),
+    window: inputs.window,
+    reference: inputs.reference,
   };
 }
 
@@ -214,12 +223,7 @@ function byPsiDescending(a: DistributionDrift, b: DistributionDrift): number {
 /** A report without a comparison: no reference, or a baseline still being collected. */
 export function emptyReport(inputs: DriftInputs, verdict: Verdict, summary: string, nCur = 0): DriftReport {
   return {
-    format: REPORT_FORMAT,
-    model: inputs.model,
-    version: inputs.version,
-    generated_at: inputs.generatedAt.toISOString(),
-    window: inputs.window,
-    reference: inputs.reference,
+    ...reportHeader(inputs),
     thresholds: inputs.thresholds,
     n_ref: 0,
     n_cur: nCur,
