@@ -27,7 +27,7 @@ export class LogCapture {
     return this.raw.map((line) => JSON.parse(line) as LogLine);
   }
 
-  /** Lines pino-http wrote when a response finished. */
+  /** Request lines RequestLog wrote when a response was over. */
   get requestLines(): LogLine[] {
     return this.lines.filter((line) => line.res !== undefined && line.responseTime !== undefined);
   }

@@ -12,7 +12,9 @@ import { DynamicModule, Module, ValidationPipe } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD, APP_PIPE } from '@nestjs/core';
 import { TerminusModule } from '@nestjs/terminus';
 import { ApiKeyGuard } from './auth/api-key.guard';
+import { ApiKeys } from './auth/api-keys';
 import { DriftController } from './drift/drift.controller';
+import { PredictionLane } from './fast-lane/prediction-lane';
 import { HealthController } from './health/health.controller';
 import { ModelsController } from './models/models.controller';
 import { PredictController } from './predict/predict.controller';
@@ -35,6 +37,8 @@ export class AppModule {
       ],
       controllers: [PredictController, ModelsController, DriftController, HealthController],
       providers: [
+        ApiKeys,
+        PredictionLane,
         { provide: APP_FILTER, useClass: ProblemDetailsFilter },
         { provide: APP_GUARD, useClass: ApiKeyGuard },
         {

@@ -3,6 +3,7 @@ import { NestFactory } from '@nestjs/core';
 import { NestExpressApplication } from '@nestjs/platform-express';
 import { Logger } from 'nestjs-pino';
 import { AppModule } from './app.module';
+import { PredictionLane } from './fast-lane/prediction-lane';
 import { setupOpenApi } from './openapi';
 
 /** Builds the app as production runs it; main.ts and the end-to-end specs share it. */
@@ -16,7 +17,11 @@ export async function createApp(): Promise<NestExpressApplication> {
   });
   app.useLogger(app.get(Logger));
   app.disable('x-powered-by');
+  // Predictions are answers to POSTs, never cached: hashing every body for an ETag buys nothing.
+  app.set('etag', false);
   const config = app.get(AppConfig);
   if (config.get('SWAGGER_ENABLED')) setupOpenApi(app, config.get('SERVICE_VERSION'));
+  const lane = app.get(PredictionLane);
+  if (lane.enabled) lane.install(app.getHttpServer());
   return app;
 }

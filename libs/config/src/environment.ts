@@ -167,6 +167,16 @@ export class Environment {
   @IsBoolean()
   SWAGGER_ENABLED = true;
 
+  /**
+   * Well-formed, authorised requests to POST /predict and POST /v1/models/{name}:predict are answered by a compiled
+   * path beneath Express and Nest (same checks, same code, same answers); anything else takes the Nest pipeline.
+   * false sends every request through Nest.
+   */
+  @Transform(toBoolean)
+  @IsBoolean()
+  FAST_LANE_ENABLED = true;
+
+
   /** Longest time in-flight requests get to finish after SIGTERM before the process exits anyway. */
   @Transform(toInteger)
   @IsInt()

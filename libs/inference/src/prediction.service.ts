@@ -17,6 +17,15 @@ export interface PredictionResult {
   latencyMs: number;
 }
 
+/** A request checked against its model, ready to run. */
+export interface PreparedPrediction {
+  model: ServedModel;
+  /** Rows in the model's feature order. */
+  rows: number[][];
+  /** When checking began (`performance.now()`): `latencyMs` covers checking and predicting. */
+  startedAt: number;
+}
+
 /** Validates instances against a model, runs them and turns the outputs into predictions. */
 @Injectable()
 export class PredictionService {
@@ -33,18 +42,33 @@ export class PredictionService {
    * @param rowPaths how each instance is named in error messages (`features`, `instances[3]`)
    * @param requestId the request's id, kept with each logged prediction
    */
-  async predict(
+  predict(
     modelName: string | undefined,
     instances: readonly unknown[],
     rowPaths: readonly string[],
     requestId: string,
   ): Promise<PredictionResult> {
-    const started = performance.now();
+    return this.run(this.prepare(modelName, instances, rowPaths), requestId);
+  }
+
+  /**
+   * The synchronous half of `predict`: finds the model and checks the instances against it, throwing the
+   * DomainError a client gets (404, 503 while loading, 413, 422) before anything is queued.
+   */
+  prepare(
+    modelName: string | undefined,
+    instances: readonly unknown[],
+    rowPaths: readonly string[],
+  ): PreparedPrediction {
+    const startedAt = performance.now();
     const model = modelName === undefined ? this.registry.getDefault() : this.registry.get(modelName);
     const max = this.config.get('MAX_BATCH_SIZE');
     if (instances.length > max) throw new TooManyInstancesError(instances.length, max);
-    const rows = toFeatureRows(instances, model.signature, rowPaths);
+    return { model, rows: toFeatureRows(instances, model.signature, rowPaths), startedAt };
+  }
 
+  /** The asynchronous half: runs prepared rows (batched with other requests), counts and records the answers. */
+  async run({ model, rows, startedAt }: PreparedPrediction, requestId: string): Promise<PredictionResult> {
     const outputs = await this.runner.run(model, rows);
     const predictions = interpretOutputs(model.signature, outputs, rows.length);
     this.countPredictions(model, predictions);
@@ -56,7 +80,7 @@ export class PredictionService {
       rows,
       predictions,
     });
-    return { model, predictions, rows, latencyMs: performance.now() - started };
+    return { model, predictions, rows, latencyMs: performance.now() - startedAt };
   }
 
   private countPredictions(model: ServedModel, predictions: Prediction[]): void {

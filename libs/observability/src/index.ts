@@ -1,5 +1,6 @@
 export { DomainError, type DomainErrorInit, type FieldProblem } from './problems/domain-error';
 export {
+  answerWithProblem,
   ProblemDetailsFilter,
   type ProblemDocument,
   PROBLEM_CONTENT_TYPE,
@@ -12,9 +13,17 @@ export {
 } from './problems/validation-problem';
 export { LOG_DESTINATION, LoggingModule } from './logging/logging.module';
 export { REQUEST_ID_HEADER } from './logging/request-id';
+export { RequestLog } from './logging/request-log';
 export { MetricsModule } from './metrics/metrics.module';
 export { InferenceMetrics } from './metrics/inference-metrics';
+export { HttpMetrics } from './metrics/http-metrics.middleware';
 export { HttpEdgeModule } from './http-edge/http-edge.module';
+export {
+  checkRepresentation,
+  decodeJsonBody,
+  handOverBody,
+  JsonBodyMiddleware,
+} from './http-edge/json-body.middleware';
 export {
   MalformedJsonError,
   NonFiniteNumberError,

@@ -1,4 +1,4 @@
-import { ModelRegistry, ModelStatus, PredictionService } from '@app/inference';
+import { ModelRegistry, ModelStatus, PredictionResult, PredictionService } from '@app/inference';
 import { Body, Controller, Get, HttpCode, Param, Post } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
 import { RequestId } from '../request-id.decorator';
@@ -44,18 +44,28 @@ export class ModelsController {
     @Body() body: KServePredictRequest,
     @RequestId() requestId: string,
   ): Promise<KServePredictResponse> {
-    const paths = body.instances.map((_, i) => `instances[${i}]`);
-    const { model, predictions } = await this.predictions.predict(name, body.instances, paths, requestId);
-    return {
-      predictions: predictions.map((p) =>
-        p.task === 'classification'
-          ? { label: p.label, probability: p.probability, probabilities: p.probabilities }
-          : { value: p.value },
-      ),
-      model_name: model.name,
-      model_version: model.version,
-    };
+    return kservePredictResponse(
+      await this.predictions.predict(name, body.instances, instancePaths(body.instances), requestId),
+    );
   }
+}
+
+/** How each instance is named in error messages. */
+export function instancePaths(instances: readonly unknown[]): string[] {
+  return instances.map((_, i) => `instances[${i}]`);
+}
+
+/** The KServe V1 answer; the fast lane answers with it too. */
+export function kservePredictResponse({ model, predictions }: PredictionResult): KServePredictResponse {
+  return {
+    predictions: predictions.map((p) =>
+      p.task === 'classification'
+        ? { label: p.label, probability: p.probability, probabilities: p.probabilities }
+        : { value: p.value },
+    ),
+    model_name: model.name,
+    model_version: model.version,
+  };
 }
 
 function describeModel({ name, version, ready, model }: ModelStatus): ModelDescription {

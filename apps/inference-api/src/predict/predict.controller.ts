@@ -1,4 +1,4 @@
-import { PredictionService } from '@app/inference';
+import { PredictionResult, PredictionService } from '@app/inference';
 import { Body, Controller, HttpCode, Post } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ProblemResponses, RequiresApiKey } from '../openapi';
@@ -17,23 +17,24 @@ export class PredictController {
   @ApiOkResponse({ type: PredictResponse })
   @ProblemResponses(400, 401, 413, 422, 503)
   async predict(@Body() body: PredictRequest, @RequestId() requestId: string): Promise<PredictResponse> {
-    const { model, predictions, latencyMs } = await this.predictions.predict(
-      undefined,
-      [body.features],
-      ['features'],
-      requestId,
+    return predictResponse(
+      await this.predictions.predict(undefined, [body.features], ['features'], requestId),
     );
-    const [prediction] = predictions;
-    const base = { model: model.name, version: model.version, latency_ms: round(latencyMs) };
-    return prediction.task === 'classification'
-      ? {
-          prediction: prediction.label,
-          probability: prediction.probability,
-          probabilities: prediction.probabilities,
-          ...base,
-        }
-      : { prediction: prediction.value, ...base };
   }
+}
+
+/** The seed contract's answer for one row; the fast lane answers with it too. */
+export function predictResponse({ model, predictions, latencyMs }: PredictionResult): PredictResponse {
+  const [prediction] = predictions;
+  const base = { model: model.name, version: model.version, latency_ms: round(latencyMs) };
+  return prediction.task === 'classification'
+    ? {
+        prediction: prediction.label,
+        probability: prediction.probability,
+        probabilities: prediction.probabilities,
+        ...base,
+      }
+    : { prediction: prediction.value, ...base };
 }
 
 function round(ms: number): number {

@@ -6,7 +6,7 @@ import { JsonBodyMiddleware } from './json-body.middleware';
  * Import it after MetricsModule: Nest runs middleware of sibling modules in import order, and a request this
  * parser rejects must already be counted by the metrics middleware.
  */
-@Module({ providers: [JsonBodyMiddleware] })
+@Module({ providers: [JsonBodyMiddleware], exports: [JsonBodyMiddleware] })
 export class HttpEdgeModule implements NestModule {
   configure(consumer: MiddlewareConsumer): void {
     consumer.apply(JsonBodyMiddleware).forRoutes({ path: '*', method: RequestMethod.ALL });

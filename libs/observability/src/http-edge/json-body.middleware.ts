@@ -1,6 +1,7 @@
 import { AppConfig } from '@app/config';
 import { Injectable, NestMiddleware } from '@nestjs/common';
 import type { NextFunction, Request, Response } from 'express';
+import type { IncomingMessage } from 'node:http';
 import {
   MalformedJsonError,
   PayloadTooLargeError,
@@ -16,13 +17,39 @@ const BODY_METHODS = new Set(['POST', 'PUT', 'PATCH']);
 /** `application/json` and structured-syntax JSON types such as `application/merge-patch+json`. */
 const JSON_MEDIA_TYPE = /^application\/(?:[a-z0-9!#$&^_.-]+\+)?json$/;
 
-function hasBody(req: Request): boolean {
+/** A body the fast lane has read already, handed over with its request. */
+const READ_BODY = Symbol('json-body.read');
+
+type BodyCarrier = IncomingMessage & { [READ_BODY]?: Buffer };
+
+/**
+ * Hands the bytes of a body someone has already read (the fast lane, which then passes the request on) to this
+ * middleware, which parses and checks them as if it had read them itself.
+ */
+export function handOverBody(req: IncomingMessage, raw: Buffer): void {
+  (req as BodyCarrier)[READ_BODY] = raw;
+}
+
+const decoder = new TextDecoder('utf-8', { fatal: true });
+
+/** The body's bytes as JSON, or the DomainError the client gets: 400 for bad UTF-8 or syntax, 422 for NaN & co. */
+export function decodeJsonBody(raw: Buffer): unknown {
+  let text: string;
+  try {
+    text = decoder.decode(raw);
+  } catch {
+    throw new MalformedJsonError('the body is not valid UTF-8');
+  }
+  return parseJsonBody(text);
+}
+
+function hasBody(req: IncomingMessage): boolean {
   const length = req.headers['content-length'];
   return req.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
 }
 
 /** Rejects what this parser cannot read before reading anything. */
-function checkRepresentation(req: Request): void {
+export function checkRepresentation(req: IncomingMessage): void {
   const encoding = (req.headers['content-encoding'] ?? 'identity').trim().toLowerCase();
   if (encoding !== 'identity') {
     throw new UnsupportedMediaTypeError(
@@ -95,29 +122,29 @@ function readBody(req: Request, limit: number, limitText: string): Promise<Buffe
 export class JsonBodyMiddleware implements NestMiddleware {
   private readonly limit: number;
   private readonly limitText: string;
-  private readonly decoder = new TextDecoder('utf-8', { fatal: true });
 
   constructor(config: AppConfig) {
     this.limitText = config.get('BODY_LIMIT');
     this.limit = parseByteSize(this.limitText);
   }
 
+  /** BODY_LIMIT in bytes. */
+  get limitBytes(): number {
+    return this.limit;
+  }
+
   async use(req: Request, _res: Response, next: NextFunction): Promise<void> {
+    if (!BODY_METHODS.has(req.method) || !hasBody(req)) return next();
+    const handedOver = (req as BodyCarrier)[READ_BODY];
     // `readableEnded`: someone else (a body parser left on) has consumed the stream; waiting would hang.
-    if (!BODY_METHODS.has(req.method) || !hasBody(req) || req.readableEnded) return next();
+    if (handedOver === undefined && req.readableEnded) return next();
     checkRepresentation(req);
     const declared = Number(req.headers['content-length']);
     if (Number.isFinite(declared) && declared > this.limit) throw new PayloadTooLargeError(this.limitText);
 
-    const raw = await readBody(req, this.limit, this.limitText);
+    const raw = handedOver ?? (await readBody(req, this.limit, this.limitText));
     if (raw.length === 0) return next();
-    let text: string;
-    try {
-      text = this.decoder.decode(raw);
-    } catch {
-      throw new MalformedJsonError('the body is not valid UTF-8');
-    }
-    req.body = parseJsonBody(text);
+    req.body = decodeJsonBody(raw);
     next();
   }
 }

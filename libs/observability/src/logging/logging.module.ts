@@ -1,8 +1,9 @@
 import { AppConfig } from '@app/config';
-import { Module } from '@nestjs/common';
+import { MiddlewareConsumer, Module, NestModule, RequestMethod } from '@nestjs/common';
 import { LoggerModule, Params } from 'nestjs-pino';
-import type { DestinationStream } from 'pino';
-import { pinoHttpOptions, stdoutDestination } from './logging-options';
+import pino, { DestinationStream, Logger } from 'pino';
+import { loggerOptions, stdoutDestination } from './logging-options';
+import { RequestLog, RequestLogMiddleware, ROOT_LOGGER } from './request-log';
 
 /**
  * Where log lines go. `null` (the default) means stdout, pretty or JSON as LOG_PRETTY says; a spec overrides it
@@ -10,26 +11,48 @@ import { pinoHttpOptions, stdoutDestination } from './logging-options';
  */
 export const LOG_DESTINATION = Symbol('LOG_DESTINATION');
 
-/**
- * pino for the whole app: Nest's own logs (with `app.useLogger(app.get(Logger))`) and one line per request,
- * configured once from AppConfig. `req.id` holds the request id for controllers and the problem filter.
- */
+/** The root pino logger, built once from AppConfig; nestjs-pino and RequestLog both write through it. */
 @Module({
-  imports: [
-    LoggerModule.forRootAsync({
-      providers: [{ provide: LOG_DESTINATION, useValue: null }],
+  providers: [
+    { provide: LOG_DESTINATION, useValue: null },
+    {
+      provide: ROOT_LOGGER,
       inject: [AppConfig, LOG_DESTINATION],
-      useFactory: (config: AppConfig, destination: DestinationStream | null): Params => {
+      useFactory: (config: AppConfig, destination: DestinationStream | null): Logger => {
         const settings = {
           level: config.get('LOG_LEVEL'),
           pretty: config.get('LOG_PRETTY'),
           service: config.get('SERVICE_NAME'),
           version: config.get('SERVICE_VERSION'),
         };
-        return { pinoHttp: [pinoHttpOptions(settings), destination ?? stdoutDestination(settings)] };
+        return pino(loggerOptions(settings), destination ?? stdoutDestination(settings));
       },
+    },
+  ],
+  exports: [ROOT_LOGGER],
+})
+class RootLoggerModule {}
+
+/**
+ * pino for the whole app, configured once from AppConfig: nestjs-pino's Logger for Nest's and the code's own
+ * lines (`app.useLogger(app.get(Logger))`), and RequestLog for one line per request. nestjs-pino's per-request
+ * middleware (a pino-http child logger and an AsyncLocalStorage scope per request) is not mounted
+ * (`forRoutes: []`): it cost more than anything else on the request path.
+ */
+@Module({
+  imports: [
+    RootLoggerModule,
+    LoggerModule.forRootAsync({
+      imports: [RootLoggerModule],
+      inject: [ROOT_LOGGER],
+      useFactory: (logger: Logger): Params => ({ pinoHttp: { logger }, forRoutes: [] }),
     }),
   ],
-  exports: [LoggerModule],
+  providers: [RequestLog, RequestLogMiddleware],
+  exports: [LoggerModule, RequestLog],
 })
-export class LoggingModule {}
+export class LoggingModule implements NestModule {
+  configure(consumer: MiddlewareConsumer): void {
+    consumer.apply(RequestLogMiddleware).forRoutes({ path: '*', method: RequestMethod.ALL });
+  }
+}

@@ -1,5 +1,6 @@
 import { Controller, Get, INestApplication, Post, Req } from '@nestjs/common';
 import type { Request } from 'express';
+import { PinoLogger } from 'nestjs-pino';
 import request from 'supertest';
 import { createObservabilityApp, LogCapture } from '../../../../test/support/observability-app';
 
@@ -20,10 +21,12 @@ class LoggedController {
     return { id: req.id };
   }
 
+  constructor(private readonly logger: PinoLogger) {}
+
   @Post('login')
   login(@Req() req: Request) {
     // A careless handler logging the headers it got must not leak them either.
-    req.log.info({ headers: req.headers }, 'handler saw headers');
+    this.logger.info({ headers: req.headers }, 'handler saw headers');
     return { ok: true };
   }
 }
@@ -102,6 +105,16 @@ describe('LoggingModule', () => {
       'x-api-key': '[redacted]',
       cookie: '[redacted]',
     });
+  });
+
+  it('redacts credential-like query parameters in the logged URL', async () => {
+    await request(app.getHttpServer())
+      .get('/whoami?api_key=query-secret-1&page=2&Token=query-secret-2&access%5Ftoken=query-secret-3')
+      .expect(200);
+    expect(logs.raw.join('')).not.toContain('query-secret');
+    expect((logs.requestLines[0].req as { url: string }).url).toBe(
+      '/whoami?api_key=[redacted]&page=2&Token=[redacted]&access%5Ftoken=[redacted]',
+    );
   });
 
   it('keeps probes out of the request log but still gives them an id', async () => {

@@ -10,8 +10,8 @@ export const REQUEST_ID_HEADER = 'X-Request-Id';
 const SANE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
 /**
- * pino-http's `genReqId`: keeps a sane incoming `X-Request-Id` so one id follows a request through every
- * service, otherwise makes a UUID; echoes it in the response. pino-http stores it as `req.id`.
+ * Keeps a sane incoming `X-Request-Id` so one id follows a request through every
+ * service, otherwise makes a UUID; echoes it in the response. RequestLog stores it as `req.id`.
  */
 export function assignRequestId(req: IncomingMessage, res: ServerResponse): string {
   const incoming = req.headers['x-request-id'];

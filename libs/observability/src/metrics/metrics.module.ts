@@ -6,7 +6,7 @@ import {
   makeHistogramProvider,
   PrometheusModule,
 } from '@willsoto/nestjs-prometheus';
-import { HttpMetricsMiddleware, METRICS_PATH } from './http-metrics.middleware';
+import { HttpMetrics, HttpMetricsMiddleware, METRICS_PATH } from './http-metrics.middleware';
 import { InferenceMetrics } from './inference-metrics';
 import {
   HTTP_DURATION_BUCKETS,
@@ -83,10 +83,11 @@ const MISNAMED_DEFAULT_GAUGES = [
       help: 'Rows waiting in the model queue.',
       labelNames: ['model', 'version'],
     }),
+    HttpMetrics,
     HttpMetricsMiddleware,
     InferenceMetrics,
   ],
-  exports: [InferenceMetrics],
+  exports: [HttpMetrics, InferenceMetrics],
 })
 export class MetricsModule implements NestModule {
   constructor() {

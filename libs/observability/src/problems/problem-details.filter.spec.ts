@@ -189,8 +189,8 @@ describe('ProblemDetailsFilter', () => {
 
     const errorLines = logs.lines.filter((line) => line.level === 'error');
     const logged = errorLines.find((line) => line.msg === 'unhandled error');
+    // No per-request child logger: the filter names the request itself.
     expect(logged).toMatchObject({
-      reqId: 'req-boom',
       request_id: 'req-boom',
       context: 'ProblemDetailsFilter',
     });

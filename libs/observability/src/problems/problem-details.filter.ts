@@ -1,6 +1,6 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
 import type { Request, Response } from 'express';
-import { STATUS_CODES } from 'node:http';
+import { IncomingMessage, ServerResponse, STATUS_CODES } from 'node:http';
 import { DomainError, FieldProblem } from './domain-error';
 import { recordProblem } from './problem-record';
 
@@ -111,6 +111,49 @@ function toProblem(exception: unknown, instance: string, requestId: string | und
 }
 
 /**
+ * Answers a failed request with its problem document: what ProblemDetailsFilter does for the Nest pipeline, and
+ * the fast lane for a prediction that fails after the lane took it. Unexpected errors are logged with their stack.
+ */
+export function answerWithProblem(
+  exception: unknown,
+  req: IncomingMessage & { id?: unknown },
+  res: ServerResponse,
+  logger: Pick<Logger, 'error'>,
+): void {
+  // RequestLog (LoggingModule) sets it; without LoggingModule the problem simply has no request_id.
+  const requestId = typeof req.id === 'string' || typeof req.id === 'number' ? String(req.id) : undefined;
+  const problem = toProblem(exception, pathOf(req), requestId);
+
+  if (problem.unexpected) {
+    logger.error({ err: exception, request_id: requestId }, 'unhandled error');
+  }
+  recordProblem(res, {
+    code: problem.code,
+    detail: problem.document.detail,
+    unexpected: problem.unexpected,
+  });
+
+  if (res.headersSent) {
+    // Part of a response is out already: a problem body cannot follow it, so end the broken response.
+    res.destroy();
+    return;
+  }
+  const body = JSON.stringify(problem.document);
+  res.statusCode = problem.document.status;
+  for (const [name, value] of Object.entries(problem.headers)) res.setHeader(name, value);
+  res.setHeader('Content-Type', `${PROBLEM_CONTENT_TYPE}; charset=utf-8`);
+  res.setHeader('Content-Length', Buffer.byteLength(body));
+  res.end(body);
+}
+
+/** The request's path without its query, as Express' `req.path` gives it. */
+function pathOf(req: IncomingMessage): string {
+  const url = (req as IncomingMessage & { originalUrl?: string }).originalUrl ?? req.url ?? '/';
+  const query = url.indexOf('?');
+  return query < 0 ? url : url.slice(0, query);
+}
+
+/**
  * Answers every failure with `application/problem+json` (RFC 9457). DomainErrors get a `type` URI naming
  * their code; other HttpExceptions (unknown route, guards, Nest's built-ins) get `about:blank`; anything
  * else is a 500 whose cause goes to the log at error level, with its stack, and never to the client.
@@ -123,30 +166,6 @@ export class ProblemDetailsFilter implements ExceptionFilter {
   catch(exception: unknown, host: ArgumentsHost): void {
     if (host.getType() !== 'http') throw exception;
     const http = host.switchToHttp();
-    const req = http.getRequest<Request>();
-    const res = http.getResponse<Response>();
-    // pino-http's genReqId (LoggingModule) sets it; without LoggingModule the problem simply has no request_id.
-    const requestId = typeof req.id === 'string' || typeof req.id === 'number' ? String(req.id) : undefined;
-    const problem = toProblem(exception, req.path, requestId);
-
-    if (problem.unexpected) {
-      this.logger.error({ err: exception, request_id: requestId }, 'unhandled error');
-    }
-    recordProblem(res, {
-      code: problem.code,
-      detail: problem.document.detail,
-      unexpected: problem.unexpected,
-    });
-
-    if (res.headersSent) {
-      // Part of a response is out already: a problem body cannot follow it, so end the broken response.
-      res.destroy();
-      return;
-    }
-    res
-      .status(problem.document.status)
-      .set(problem.headers)
-      .type(PROBLEM_CONTENT_TYPE)
-      .send(JSON.stringify(problem.document));
+    answerWithProblem(exception, http.getRequest<Request>(), http.getResponse<Response>(), this.logger);
   }
 }

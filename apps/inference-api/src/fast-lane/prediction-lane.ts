@@ -1,0 +1,173 @@
+import { AppConfig } from '@app/config';
+import { PredictionResult, PredictionService, PreparedPrediction } from '@app/inference';
+import {
+  answerWithProblem,
+  checkRepresentation,
+  decodeJsonBody,
+  handOverBody,
+  HttpMetrics,
+  JsonBodyMiddleware,
+  RequestLog,
+} from '@app/observability';
+import { Injectable, Logger } from '@nestjs/common';
+import type { IncomingMessage, RequestListener, Server, ServerResponse } from 'node:http';
+import { ApiKeys } from '../auth/api-keys';
+import { KServePredictRequest } from '../models/kserve.dto';
+import { instancePaths, kservePredictResponse } from '../models/models.controller';
+import { predictResponse } from '../predict/predict.controller';
+import { PredictRequest } from '../predict/predict.dto';
+import { BodyCheck, compileBodyCheck } from './body-check';
+
+/** One prediction route as the lane serves it. */
+interface LaneRoute {
+  /** The route pattern, as the metrics label it. */
+  pattern: string;
+  check: BodyCheck;
+  /** The model named in the path; undefined for the default model. */
+  model: string | undefined;
+  instances(body: Record<string, unknown>): { instances: unknown[]; paths: string[] };
+  answer(result: PredictionResult): unknown;
+}
+
+/** `/v1/models/{name}:predict` for names the model repository can serve; anything odder takes the Nest route. */
+const KSERVE_PREDICT = /^\/v1\/models\/([A-Za-z0-9][A-Za-z0-9._-]*):predict$/;
+
+const noop = () => undefined;
+
+/**
+ * The prediction routes' fast lane, in front of Express on the app's HTTP server. A request it recognises
+ * (POST /predict, POST /v1/models/{name}:predict) is counted and logged from arrival; if it carries a valid key and a
+ * JSON body within BODY_LIMIT that parses, passes the DTO's rules and fits the model, the lane predicts and answers
+ * with the controllers' own response builders. At the first thing it would have to refuse, it hands the request to
+ * Express untouched (with the bytes it has read), so every error answer is exactly the Nest pipeline's. A failure
+ * after the prediction was queued (overload, a runtime error) is answered by the problem filter's own writer.
+ *
+ * Everything it does is the shared code: ApiKeys (the guard's), the body parser's representation check and
+ * decoder, the DTOs' class-validator rules, PredictionService, RequestLog, HttpMetrics, the prediction log (through
+ * PredictionService's sink). What it skips is Express routing and Nest's per-request pipeline.
+ */
+@Injectable()
+export class PredictionLane {
+  private readonly logger = new Logger(PredictionLane.name);
+  private readonly predictCheck = compileBodyCheck(PredictRequest);
+  private readonly kserveCheck = compileBodyCheck(KServePredictRequest);
+
+  constructor(
+    private readonly config: AppConfig,
+    private readonly keys: ApiKeys,
+    private readonly body: JsonBodyMiddleware,
+    private readonly predictions: PredictionService,
+    private readonly requestLog: RequestLog,
+    private readonly httpMetrics: HttpMetrics,
+  ) {}
+
+  get enabled(): boolean {
+    return this.config.get('FAST_LANE_ENABLED');
+  }
+
+  /** Puts the lane in front of the request listener (the Express app) of the app's HTTP server. */
+  install(server: Server): void {
+    const listeners = server.listeners('request') as RequestListener[];
+    if (listeners.length !== 1) {
+      throw new Error(`fast lane: expected one request listener (Express), found ${listeners.length}`);
+    }
+    const [express] = listeners;
+    server.removeListener('request', express);
+    server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+      if (!this.take(req, res, express)) void express(req, res);
+    });
+  }
+
+  /** Takes the request if it is one of the lane's; false leaves it, untouched, to `next`. */
+  take(req: IncomingMessage, res: ServerResponse, next: RequestListener): boolean {
+    if (req.method !== 'POST') return false;
+    const route = this.routeOf(req.url ?? '/');
+    if (route === undefined) return false;
+
+    const startedAt = performance.now();
+    this.httpMetrics.begin(req, res, route.pattern, startedAt);
+    const requestId = this.requestLog.begin(req, res, startedAt);
+    if (!this.readable(req)) return false;
+
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    // A client that goes away mid-body gets nothing: its request line says "request aborted".
+    req.on('error', noop);
+    req.on('end', () => {
+      const raw = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks);
+      const prepared = this.prepare(route, raw);
+      if (prepared === undefined) {
+        handOverBody(req, raw);
+        void next(req, res);
+        return;
+      }
+      this.predictions.run(prepared, requestId).then(
+        (result) => send(res, route.answer(result)),
+        (error: unknown) => answerWithProblem(error, req, res, this.logger),
+      );
+    });
+    return true;
+  }
+
+  private routeOf(url: string): LaneRoute | undefined {
+    if (url === '/predict') {
+      return {
+        pattern: '/predict',
+        check: this.predictCheck,
+        model: undefined,
+        instances: (body) => ({ instances: [body.features], paths: ['features'] }),
+        answer: predictResponse,
+      };
+    }
+    const kserve = KSERVE_PREDICT.exec(url);
+    if (kserve === null) return undefined;
+    return {
+      pattern: '/v1/models/:name:predict',
+      check: this.kserveCheck,
+      model: kserve[1],
+      instances: (body) => {
+        const instances = body.instances as unknown[];
+        return { instances, paths: instancePaths(instances) };
+      },
+      answer: kservePredictResponse,
+    };
+  }
+
+  /** A valid key and a JSON body of known length within BODY_LIMIT: else the Nest pipeline says what is wrong. */
+  private readable(req: IncomingMessage): boolean {
+    const check = this.keys.check(req.headers);
+    if (check === 'missing' || check === 'invalid') return false;
+    const length = Number(req.headers['content-length']);
+    if (!(length > 0 && length <= this.body.limitBytes) || req.headers['transfer-encoding'] !== undefined) {
+      return false;
+    }
+    try {
+      checkRepresentation(req);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  /** The body checked as the Nest pipeline checks it; undefined at the first failure (the pipeline words it). */
+  private prepare(route: LaneRoute, raw: Buffer): PreparedPrediction | undefined {
+    try {
+      const body = decodeJsonBody(raw);
+      if (!route.check(body)) return undefined;
+      const { instances, paths } = route.instances(body);
+      return this.predictions.prepare(route.model, instances, paths);
+    } catch {
+      return undefined;
+    }
+  }
+}
+
+/** What Express' `res.json` sends, less the ETag (the app turns ETags off: predictions are not cacheable). */
+function send(res: ServerResponse, payload: unknown): void {
+  const body = JSON.stringify(payload);
+  res.writeHead(200, {
+    'Content-Type': 'application/json; charset=utf-8',
+    'Content-Length': Buffer.byteLength(body),
+  });
+  res.end(body);
+}
