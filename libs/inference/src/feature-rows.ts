@@ -31,25 +31,31 @@ export function toFeatureRows(
   const integersOnly = INTEGER_TYPES.has(signature.input.type);
   const expected = signature.featureCount;
 
-  const checkValue = (value: unknown, field: string): number => {
+  /** True when the value may be fed; the field's name is only spelled out for a problem. */
+  const checkValue = (value: unknown, path: string, key: number | string): boolean => {
+    const field = () => (typeof key === 'number' ? `${path}[${key}]` : `${path}.${key}`);
     if (typeof value !== 'number') {
-      problem(field, `must be a number, got ${describe(value)}`);
+      problem(field(), `must be a number, got ${describe(value)}`);
     } else if (!Number.isFinite(value)) {
-      problem(field, `is ${value}; only finite numbers are accepted`);
+      problem(field(), `is ${value}; only finite numbers are accepted`);
     } else if (integersOnly && !Number.isInteger(value)) {
-      problem(field, `must be an integer: the model's input is ${signature.input.type}`);
+      problem(field(), `must be an integer: the model's input is ${signature.input.type}`);
+    } else {
+      return true;
     }
-    return value as number;
+    return false;
   };
 
-  const rows = instances.map((instance, i) => {
+  const rows = instances.map((instance, i): number[] => {
     const path = rowPaths[i];
     if (Array.isArray(instance)) {
       if (instance.length !== expected) {
         problem(path, `has ${instance.length} values; the model expects ${expected} features`);
         return [];
       }
-      return instance.map((value, j) => checkValue(value, `${path}[${j}]`));
+      // Checked in place and fed as it is: a row already in model order needs no copy.
+      for (let j = 0; j < instance.length; j++) checkValue(instance[j], path, j);
+      return instance as number[];
     }
     if (typeof instance === 'object' && instance !== null) {
       const names = signature.features;
@@ -64,11 +70,11 @@ export function toFeatureRows(
       for (const key of Object.keys(record).filter((k) => !names.includes(k))) {
         problem(`${path}.${key}`, `is not a feature of this model (features: ${names.join(', ')})`);
       }
-      return names.map((name) =>
-        name in record
-          ? checkValue(record[name], `${path}.${name}`)
-          : (problem(`${path}.${name}`, 'is missing'), 0),
-      );
+      return names.map((name) => {
+        if (!(name in record)) problem(`${path}.${name}`, 'is missing');
+        else checkValue(record[name], path, name);
+        return record[name] as number;
+      });
     }
     problem(
       path,

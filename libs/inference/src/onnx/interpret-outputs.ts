@@ -1,5 +1,4 @@
 import type {
-  ClassLabel,
   ClassifierOutputs,
   ClassPrediction,
   ModelSignature,
@@ -41,15 +40,15 @@ function classify(
     );
   }
   const predicted = head.labelOutput !== undefined ? matrix(outputs, head.labelOutput, rows) : undefined;
-  // Where the graph's label output names classes differently from the served labels, map by position.
-  const classIndex = new Map((head.graphLabels ?? head.labels).map((label, index) => [String(label), index]));
+  const { keys, graphIndex } = labelLookup(head);
 
-  return Array.from({ length: rows }, (_, row) => {
+  const predictions = new Array<ClassPrediction>(rows);
+  for (let row = 0; row < rows; row++) {
     const probabilities = toProbabilities(head.scoreKind, scores.row(row));
     let index: number;
     if (predicted) {
       const value = predicted.data[row * predicted.columns];
-      const found = classIndex.get(String(value));
+      const found = graphIndex.get(String(value));
       if (found === undefined) {
         throw new Error(
           `output "${head.labelOutput}" predicted ${String(value)}, which is not one of the labels ${JSON.stringify(head.labels)}`,
@@ -62,14 +61,37 @@ function classify(
     // Integer-like keys are enumerated in ascending order by JavaScript whatever the insertion order;
     // scikit-learn sorts its classes, so for its models this is label order too.
     const byLabel: Record<string, number> = {};
-    head.labels.forEach((label: ClassLabel, column) => (byLabel[String(label)] = probabilities[column]));
-    return {
+    for (let column = 0; column < keys.length; column++) byLabel[keys[column]] = probabilities[column];
+    predictions[row] = {
       task: 'classification',
       label: head.labels[index],
       probability: probabilities[index],
       probabilities: byLabel,
     };
-  });
+  }
+  return predictions;
+}
+
+interface LabelLookup {
+  /** The served labels as the keys of `probabilities`. */
+  keys: string[];
+  /** Position of each label as the graph's label output names it (by position where the two differ). */
+  graphIndex: Map<string, number>;
+}
+
+/** Worked out once per model head, not once per request. */
+const labelLookups = new WeakMap<ClassifierOutputs, LabelLookup>();
+
+function labelLookup(head: ClassifierOutputs): LabelLookup {
+  let found = labelLookups.get(head);
+  if (found === undefined) {
+    found = {
+      keys: head.labels.map(String),
+      graphIndex: new Map((head.graphLabels ?? head.labels).map((label, index) => [String(label), index])),
+    };
+    labelLookups.set(head, found);
+  }
+  return found;
 }
 
 function regress(
@@ -83,10 +105,12 @@ function regress(
       `output "${head.valueOutput}" has ${values.columns} values per row; the model has ${head.targets} targets`,
     );
   }
-  return Array.from({ length: rows }, (_, row) => {
+  const predictions = new Array<Prediction>(rows);
+  for (let row = 0; row < rows; row++) {
     const value = values.row(row);
-    return { task: 'regression', value: head.targets === 1 ? value[0] : value };
-  });
+    predictions[row] = { task: 'regression', value: head.targets === 1 ? value[0] : value };
+  }
+  return predictions;
 }
 
 interface Matrix {
@@ -112,7 +136,12 @@ function matrix(outputs: Readonly<Record<string, OutputTensor>>, name: string, r
   return {
     data,
     columns,
-    row: (row) => Array.from({ length: columns }, (_, column) => toFloat(data[row * columns + column], name)),
+    row: (row) => {
+      const values = new Array<number>(columns);
+      for (let column = 0; column < columns; column++)
+        values[column] = toFloat(data[row * columns + column], name);
+      return values;
+    },
   };
 }
 
