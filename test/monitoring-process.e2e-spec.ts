@@ -1,13 +1,20 @@
-import { dayOf, defaultHost, logFileName, parseRecord } from '@app/monitoring';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { dayOf, parseLogFileName, parseRecord } from '@app/monitoring';
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { seedTrainingRows } from './support/monitoring-data';
 import { freePort, ServerProcess } from './support/server-process';
 
-/** The prediction log of the built service across a graceful restart and a crash. Needs `npm run build`. */
-describe('the prediction log of the service process', () => {
+/**
+ * The prediction log of the built service across a graceful restart and a crash. Needs `npm run build`. By
+ * default there is one HTTP process per core (a cluster, each worker with a log file of its own, on a machine with
+ * two cores); HTTP_WORKERS=1 is a single process with a single file.
+ */
+describe.each([
+  ['by default', {}],
+  ['with HTTP_WORKERS=1', { HTTP_WORKERS: '1' }],
+] as const)('the prediction log of the service process %s', (_, processes) => {
   const rows = seedTrainingRows();
   const started: ServerProcess[] = [];
   afterEach(() => started.splice(0).forEach((s) => s.kill()));
@@ -15,6 +22,7 @@ describe('the prediction log of the service process', () => {
   async function start(env: Record<string, string>) {
     const port = freePort();
     const server = ServerProcess.start({
+      ...processes,
       PORT: String(port),
       MODEL_REPOSITORY: './models',
       LOG_LEVEL: 'info',
@@ -32,10 +40,15 @@ describe('the prediction log of the service process', () => {
       body: JSON.stringify({ features: rows[i % rows.length] }),
     });
 
-  const logLines = (dir: string) => {
-    const path = join(dir, logFileName(dayOf(new Date()), defaultHost()));
-    return existsSync(path) ? readFileSync(path, 'utf8').split('\n') : [];
-  };
+  /** Each of today's log files (one per HTTP process) as its text split at newlines. */
+  const logFiles = (dir: string) =>
+    readdirSync(dir)
+      .filter((name) => {
+        const file = parseLogFileName(name);
+        return file?.kind === 'log' && file.day === dayOf(new Date());
+      })
+      .map((name) => readFileSync(join(dir, name), 'utf8').split('\n'));
+  const logLines = (dir: string) => logFiles(dir).flatMap((lines) => lines.filter((line) => line !== ''));
 
   it('loses nothing across a graceful restart, requests answered while draining included', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'mon-graceful-'));
@@ -66,7 +79,7 @@ describe('the prediction log of the service process', () => {
     expect(await inFlight).toBe(200);
     expect(await server.exitCode()).toBe(0);
 
-    const lines = logLines(dir).filter((l) => l !== '');
+    const lines = logLines(dir);
     expect(lines).toHaveLength(n + 1);
     const ids = new Set(lines.map((l) => parseRecord(l)?.request_id));
     for (let i = 0; i < n; i++) expect(ids.has(`graceful-${i}`)).toBe(true);
@@ -93,9 +106,8 @@ describe('the prediction log of the service process', () => {
     server.kill('SIGKILL');
     await server.exitCode();
 
-    const lines = logLines(dir);
-    // Every complete line parses; what follows the last newline ('' or a torn line) is not a line yet.
-    lines.pop();
+    // Every complete line parses; what follows a file's last newline ('' or a torn line) is not a line yet.
+    const lines = logFiles(dir).flatMap((file) => file.slice(0, -1));
     expect(lines.every((line) => parseRecord(line) !== undefined)).toBe(true);
     const logged = new Set(lines.map((line) => parseRecord(line)?.request_id));
     expect(logged.size).toBeGreaterThan(0);
@@ -110,8 +122,9 @@ describe('the prediction log of the service process', () => {
     expect((await predict(next.base, 0, 'after-restart')).status).toBe(200);
     next.server.child.kill('SIGTERM');
     expect(await next.server.exitCode()).toBe(0);
-    const after = logLines(dir);
-    expect(after.pop()).toBe('');
+    const files = logFiles(dir);
+    for (const file of files) expect(file.at(-1)).toBe('');
+    const after = files.flatMap((file) => file.slice(0, -1));
     expect(after.every((line) => parseRecord(line) !== undefined)).toBe(true);
     expect(after.map((line) => parseRecord(line)?.request_id)).toContain('after-restart');
   });

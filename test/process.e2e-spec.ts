@@ -35,91 +35,103 @@ describe('the service process', () => {
     expect(server.stderr.join('\n')).toMatch(/API_KEYS=unset: required when NODE_ENV=production/);
   });
 
-  it.each([
-    ['a missing file', () => '/nonexistent/model.onnx', /\/nonexistent\/model\.onnx.*ENOENT/],
-    [
-      'a corrupt file',
-      () => {
-        const path = join(mkdtempSync(join(tmpdir(), 'corrupt-')), 'broken.onnx');
-        writeFileSync(path, Buffer.from('this is not a protobuf model at all'));
-        return path;
-      },
-      /broken\.onnx/,
-    ],
-  ])('stops with a non-zero exit and names the file for %s', async (_, makePath, pattern) => {
-    const server = start({ MODEL_PATH: makePath(), PORT: String(freePort()) });
-    const code = await server.exitCode();
-    expect(code).not.toBe(0);
-    expect(code).not.toBeNull();
-    const fatal = server.logLines.find((line) => line.level === 'fatal');
-    expect(String(fatal?.msg)).toMatch(pattern);
-  });
+  // HTTP_WORKERS unset is the default, one process per core (a cluster on any machine with two); 1 is one process.
+  const processModels = [
+    ['by default', {}],
+    ['with HTTP_WORKERS=1', { HTTP_WORKERS: '1' }],
+  ] as const;
 
-  it('logs JSON lines with request ids, keeps secrets and probes out, and drains on SIGTERM with exit 0', async () => {
-    const port = freePort();
-    const key = 'secret-key-0123456789abcdef';
-    const server = start({
-      PORT: String(port),
-      MODEL_REPOSITORY: './models',
-      API_KEYS: key,
-      NODE_ENV: 'production',
+  describe.each(processModels)('%s', (_, processes) => {
+    it.each([
+      ['a missing file', () => '/nonexistent/model.onnx', /\/nonexistent\/model\.onnx.*ENOENT/],
+      [
+        'a corrupt file',
+        () => {
+          const path = join(mkdtempSync(join(tmpdir(), 'corrupt-')), 'broken.onnx');
+          writeFileSync(path, Buffer.from('this is not a protobuf model at all'));
+          return path;
+        },
+        /broken\.onnx/,
+      ],
+    ])('stops with a non-zero exit and names the file for %s', async (_, makePath, pattern) => {
+      const server = start({ ...processes, MODEL_PATH: makePath(), PORT: String(freePort()) });
+      const code = await server.exitCode();
+      expect(code).not.toBe(0);
+      expect(code).not.toBeNull();
+      const fatal = server.logLines.find((line) => line.level === 'fatal');
+      expect(String(fatal?.msg)).toMatch(pattern);
     });
-    await server.waitForLog((line) => line.msg === 'ready');
-    const lines = server.logLines;
-    // It listens before it loads, so readiness can say 503 while loading.
-    expect(lines.findIndex((l) => String(l.msg).startsWith('listening'))).toBeLessThan(
-      lines.findIndex((l) => String(l.msg).includes('loaded')),
-    );
 
-    const base = `http://127.0.0.1:${port}`;
-    await fetch(`${base}/health`);
-    await fetch(`${base}/ready`);
-    const answer = await fetch(`${base}/predict`, {
-      method: 'POST',
-      headers: {
-        'content-type': 'application/json',
-        authorization: `Bearer ${key}`,
-        'x-request-id': 'trace-abc.123',
-      },
-      body: JSON.stringify({ features: [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0] }),
-    });
-    expect(answer.status).toBe(200);
-    expect(answer.headers.get('x-request-id')).toBe('trace-abc.123');
-    const generated = await fetch(`${base}/v1/models`, {
-      headers: { 'x-api-key': key, 'x-request-id': 'bad id with spaces' },
-    });
-    expect(generated.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
+    it('logs JSON lines with request ids, keeps secrets and probes out, and drains on SIGTERM with exit 0', async () => {
+      const port = freePort();
+      const key = 'secret-key-0123456789abcdef';
+      const server = start({
+        ...processes,
+        PORT: String(port),
+        MODEL_REPOSITORY: './models',
+        API_KEYS: key,
+        NODE_ENV: 'production',
+      });
+      await server.waitForLog((line) => line.msg === 'ready');
+      const lines = server.logLines;
+      // It listens before it loads, so readiness can say 503 while loading.
+      expect(lines.findIndex((l) => String(l.msg).startsWith('listening'))).toBeLessThan(
+        lines.findIndex((l) => String(l.msg).includes('loaded')),
+      );
 
-    const requestLine = await server.waitForLog(
-      (l) => (l.req as { id?: string } | undefined)?.id === 'trace-abc.123',
-    );
-    expect(requestLine).toMatchObject({ req: { method: 'POST', url: '/predict' }, res: { statusCode: 200 } });
-    expect(typeof requestLine.responseTime).toBe('number');
-    expect(server.stdout.join('\n')).not.toContain(key);
-    expect(
-      server.logLines.some((l) =>
-        ['/health', '/ready'].includes((l.req as { url?: string } | undefined)?.url ?? ''),
-      ),
-    ).toBe(false);
-
-    // A request still uploading when SIGTERM arrives is answered, then the process exits 0.
-    const inFlight = new Promise<number>((resolve, reject) => {
-      const req = httpRequest(`${base}/predict`, {
+      const base = `http://127.0.0.1:${port}`;
+      await fetch(`${base}/health`);
+      await fetch(`${base}/ready`);
+      const answer = await fetch(`${base}/predict`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` },
+        headers: {
+          'content-type': 'application/json',
+          authorization: `Bearer ${key}`,
+          'x-request-id': 'trace-abc.123',
+        },
+        body: JSON.stringify({ features: [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0] }),
       });
-      req.on('response', (res) => {
-        res.resume();
-        resolve(res.statusCode ?? 0);
+      expect(answer.status).toBe(200);
+      expect(answer.headers.get('x-request-id')).toBe('trace-abc.123');
+      const generated = await fetch(`${base}/v1/models`, {
+        headers: { 'x-api-key': key, 'x-request-id': 'bad id with spaces' },
       });
-      req.on('error', reject);
-      req.write('{"features":[0.1,0.2,0.3,0.4,0.5,');
-      setTimeout(() => {
-        server.child.kill('SIGTERM');
-        setTimeout(() => req.end('0.6,0.7,0.8,0.9,1.0]}'), 300);
-      }, 100);
+      expect(generated.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
+
+      const requestLine = await server.waitForLog(
+        (l) => (l.req as { id?: string } | undefined)?.id === 'trace-abc.123',
+      );
+      expect(requestLine).toMatchObject({
+        req: { method: 'POST', url: '/predict' },
+        res: { statusCode: 200 },
+      });
+      expect(typeof requestLine.responseTime).toBe('number');
+      expect(server.stdout.join('\n')).not.toContain(key);
+      expect(
+        server.logLines.some((l) =>
+          ['/health', '/ready'].includes((l.req as { url?: string } | undefined)?.url ?? ''),
+        ),
+      ).toBe(false);
+
+      // A request still uploading when SIGTERM arrives is answered, then the process exits 0.
+      const inFlight = new Promise<number>((resolve, reject) => {
+        const req = httpRequest(`${base}/predict`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` },
+        });
+        req.on('response', (res) => {
+          res.resume();
+          resolve(res.statusCode ?? 0);
+        });
+        req.on('error', reject);
+        req.write('{"features":[0.1,0.2,0.3,0.4,0.5,');
+        setTimeout(() => {
+          server.child.kill('SIGTERM');
+          setTimeout(() => req.end('0.6,0.7,0.8,0.9,1.0]}'), 300);
+        }, 100);
+      });
+      expect(await inFlight).toBe(200);
+      expect(await server.exitCode()).toBe(0);
     });
-    expect(await inFlight).toBe(200);
-    expect(await server.exitCode()).toBe(0);
   });
 });

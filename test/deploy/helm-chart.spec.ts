@@ -301,9 +301,24 @@ describe('helm chart helm/ml-inference', () => {
       'PREDICTION_LOG_DIR',
       'DRIFT_REPORT_DIR',
       'INFERENCE_WORKERS',
+      'HTTP_WORKERS',
       'LOG_LEVEL',
     ])
       expect(data).toHaveProperty(key);
+  });
+
+  it('runs one HTTP process per CPU of the container limit, and one without a limit', () => {
+    const workers = (set: string[]) => find(render({ set }), 'ConfigMap').data.HTTP_WORKERS as string;
+    expect(find(defaults, 'ConfigMap').data.HTTP_WORKERS).toBe('1');
+    expect(find(production, 'ConfigMap').data.HTTP_WORKERS).toBe('1');
+    expect(workers(['resources.limits.cpu=500m'])).toBe('1');
+    expect(workers(['resources.limits.cpu=1500m'])).toBe('2');
+    expect(workers(['resources.limits.cpu=2'])).toBe('2');
+    expect(workers(['resources.limits.cpu=2.5'])).toBe('3');
+    expect(workers(['resources.limits.cpu=4000m'])).toBe('4');
+    // An explicit value wins over the limit.
+    expect(workers(['resources.limits.cpu=4', 'config.httpWorkers=3'])).toBe('3');
+    expect(renderError({ set: ['config.httpWorkers=0'] })).toMatch(/httpWorkers/);
   });
 
   it('alerts on drift, error rate and p99 latency with the service’s real metric names, in valid PromQL', () => {

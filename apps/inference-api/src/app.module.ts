@@ -12,6 +12,7 @@ import { DynamicModule, Module, ValidationPipe } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD, APP_PIPE } from '@nestjs/core';
 import { TerminusModule } from '@nestjs/terminus';
 import { ApiKeyGuard } from './auth/api-key.guard';
+import { ClusterModule } from './cluster/cluster.module';
 import { ApiKeys } from './auth/api-keys';
 import { DriftController } from './drift/drift.controller';
 import { PredictionLane } from './fast-lane/prediction-lane';
@@ -32,6 +33,7 @@ export class AppModule {
         HttpEdgeModule,
         // Readiness is 503 for seconds at every start: that is expected, not an error to log.
         TerminusModule.forRoot({ logger: false }),
+        ClusterModule,
         InferenceModule,
         MonitoringModule,
       ],

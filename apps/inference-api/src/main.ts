@@ -1,55 +1,42 @@
-import { AppConfig, EnvironmentValidationError } from '@app/config';
-import { ModelRegistry } from '@app/inference';
-import { Logger } from '@nestjs/common';
-import { NestExpressApplication } from '@nestjs/platform-express';
-import { createApp } from './bootstrap';
-
-const logger = new Logger('Bootstrap');
-
-async function main(): Promise<void> {
-  const app = await createApp();
-  const config = app.get(AppConfig);
-  const registry = app.get(ModelRegistry);
-  stopOnSignals(app, registry, config.get('SHUTDOWN_TIMEOUT_MS'));
-
-  // Listen first: while the models load, /health answers 200 and /ready answers 503.
-  await app.listen(config.get('PORT'), config.get('HOST'));
-  logger.log(`listening on http://${config.get('HOST')}:${config.get('PORT')}`);
-  try {
-    await registry.loadAll();
-  } catch (error) {
-    logger.fatal((error as Error).message);
-    await app.close();
-    process.exit(1);
-  }
-  logger.log('ready');
-}
+import { Environment, EnvironmentValidationError, validateEnvironment } from '@app/config/environment';
+import { PrimaryMetrics } from '@app/observability/metrics/process-group-metrics';
+import { parse } from 'dotenv';
+import cluster from 'node:cluster';
+import { readFileSync } from 'node:fs';
+import { HttpPrimary } from './cluster/http-primary';
+import { PrimaryLog } from './cluster/primary-log';
 
 /**
- * SIGTERM: readiness flips to 503, the server stops accepting connections, in-flight requests finish, exit 0.
- * Nest's own shutdown hooks re-raise the signal (exit code 143), which Kubernetes reports as an error.
+ * HTTP_WORKERS=1: this process is the server. More: it becomes a small node:cluster primary that forks that many
+ * workers, each the whole server on the shared port. Only the light modules are imported above; Nest and the
+ * app are loaded by the processes that serve, never by the primary.
  */
-function stopOnSignals(app: NestExpressApplication, registry: ModelRegistry, timeoutMs: number): void {
-  let stopping = false;
-  const stop = (signal: NodeJS.Signals) => {
-    if (stopping) return;
-    stopping = true;
-    logger.log(`${signal} received: draining`);
-    registry.beginShutdown();
-    setTimeout(() => {
-      logger.error(`in-flight requests did not finish within ${timeoutMs} ms; exiting anyway`);
-      process.exit(1);
-    }, timeoutMs).unref();
-    app.close().then(
-      () => process.exit(0),
-      (error: Error) => {
-        logger.error(`shutdown failed: ${error.message}`);
-        process.exit(1);
-      },
-    );
-  };
-  process.once('SIGTERM', stop);
-  process.once('SIGINT', stop);
+async function main(): Promise<void> {
+  if (cluster.isWorker) return serve();
+  // Validated once here, so a bad variable stops the start before any worker is forked.
+  const env = validateEnvironment({ ...dotEnvFile(), ...process.env });
+  if (env.HTTP_WORKERS === 1) return serve();
+  startPrimary(env);
+}
+
+async function serve(): Promise<void> {
+  const { runServer } = await import('./server.js');
+  await runServer();
+}
+
+function startPrimary(env: Environment): void {
+  const log = new PrimaryLog(env);
+  new HttpPrimary(env, log, new PrimaryMetrics()).start();
+}
+
+/** `.env` as ConfigModule reads it in the workers: its values yield to the real environment's. */
+function dotEnvFile(): Record<string, string> {
+  try {
+    return parse(readFileSync('.env'));
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return {};
+    throw error;
+  }
 }
 
 main().catch((error: unknown) => {

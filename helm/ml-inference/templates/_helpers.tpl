@@ -123,6 +123,24 @@ upgrades (read back from the Secret in the cluster), so a default install is nev
 {{- end }}
 {{- end }}
 
+{{/*
+HTTP_WORKERS: config.httpWorkers, or else one HTTP process per CPU of the container's limit, rounded up ("500m" → 1,
+"1500m" → 2, "2" → 2), or 1 without a CPU limit. The service's own default counts the node's cores, not the pod's
+share of them, and a pod given one CPU is best served by a single process with no cluster primary.
+*/}}
+{{- define "ml-inference.httpWorkers" -}}
+{{- $cpu := toString (dig "limits" "cpu" "" (.Values.resources | default dict)) }}
+{{- if .Values.config.httpWorkers }}
+{{- .Values.config.httpWorkers | int }}
+{{- else if not $cpu }}
+{{- 1 }}
+{{- else if hasSuffix "m" $cpu }}
+{{- max 1 (div (add (trimSuffix "m" $cpu | int) 999) 1000) }}
+{{- else }}
+{{- max 1 (ceil (float64 $cpu) | int) }}
+{{- end }}
+{{- end }}
+
 {{/* Environment every container of the release gets: settings from the ConfigMap, secrets by reference. */}}
 {{- define "ml-inference.env" -}}
 envFrom:

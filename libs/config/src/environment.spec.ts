@@ -1,5 +1,6 @@
 import { parse } from 'dotenv';
 import { readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { Environment, EnvironmentValidationError, validateEnvironment } from './environment';
 
@@ -96,7 +97,8 @@ describe('validateEnvironment', () => {
       DRIFT_CRON: '0 6 * * 1',
       PREDICTION_LOG_ENABLED: true,
     });
-    expect(env.INFERENCE_WORKERS).toBeGreaterThanOrEqual(1);
+    // Unset: the runner divides the cores between the HTTP processes and their worker threads.
+    expect(env.INFERENCE_WORKERS).toBeUndefined();
     const problems = problemsOf({
       DRIFT_CRON: 'weekly',
       ALERT_WEBHOOK_URL: 'hooks.example/T0KEN-secret',
@@ -106,6 +108,21 @@ describe('validateEnvironment', () => {
       'DRIFT_CRON="weekly": must be a cron expression with 5 or 6 fields',
       'ALERT_WEBHOOK_URL=<redacted>: ALERT_WEBHOOK_URL must be a URL address',
       'DRIFT_PSI_WARN=0.5: must not exceed DRIFT_PSI_ALERT (0.2)',
+    ]);
+  });
+
+  it('runs one HTTP process per core by default, and checks the slot the primary gives each worker', () => {
+    expect(validateEnvironment({}).HTTP_WORKERS).toBe(availableParallelism());
+    expect(validateEnvironment({}).HTTP_WORKER_INDEX).toBeUndefined();
+    expect(validateEnvironment({ HTTP_WORKERS: '4', HTTP_WORKER_INDEX: '3' })).toMatchObject({
+      HTTP_WORKERS: 4,
+      HTTP_WORKER_INDEX: 3,
+    });
+    expect(problemsOf({ HTTP_WORKERS: '0' })).toEqual([
+      expect.stringMatching(/^HTTP_WORKERS=0: .*not be less than 1/),
+    ]);
+    expect(problemsOf({ HTTP_WORKERS: '2', HTTP_WORKER_INDEX: '2' })).toEqual([
+      'HTTP_WORKER_INDEX=2: must be below HTTP_WORKERS (2); the primary sets it',
     ]);
   });
 

@@ -176,7 +176,6 @@ export class Environment {
   @IsBoolean()
   FAST_LANE_ENABLED = true;
 
-
   /** Longest time in-flight requests get to finish after SIGTERM before the process exits anyway. */
   @Transform(toInteger)
   @IsInt()
@@ -184,20 +183,46 @@ export class Environment {
   @Max(600000)
   SHUTDOWN_TIMEOUT_MS = 10000;
 
-  // --- Inference runtime ---
+  // --- HTTP processes ---
 
   /**
-   * Worker threads running the slow models' sessions; 0 runs everything on the main thread. Defaults to the usable
-   * cores less one: the event loop (HTTP, health probes) keeps a core of its own instead of being preempted by
-   * workers that are busy on every core.
+   * HTTP server processes sharing the port (node:cluster workers under a small primary), so every core serves
+   * requests. 1 runs a single process with no primary at all: the value for a pod limited to one CPU.
    */
   @Transform(toInteger)
   @IsInt()
+  @Min(1)
+  @Max(256)
+  HTTP_WORKERS: number = availableParallelism();
+
+  /**
+   * Set by the primary in the environment of each HTTP worker it forks (0 … HTTP_WORKERS − 1), never by hand. The
+   * slot survives restarts: it names the worker's prediction-log file, and worker 0 alone runs the drift schedule.
+   */
+  @Transform(emptyToUndefined)
+  @Transform(toInteger)
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  @Max(255)
+  HTTP_WORKER_INDEX?: number = undefined;
+
+  // --- Inference runtime ---
+
+  /**
+   * Worker threads per HTTP process running the slow models' sessions; 0 runs everything on the main thread.
+   * Unset: the process's share of the cores, (cores − HTTP_WORKERS) ÷ HTTP_WORKERS and at least 1, so every event
+   * loop (HTTP, health probes) keeps a core of its own instead of being preempted by threads busy on every core.
+   */
+  @Transform(emptyToUndefined)
+  @Transform(toInteger)
+  @IsOptional()
+  @IsInt()
   @Min(0)
   @Max(256)
-  INFERENCE_WORKERS: number = Math.max(1, availableParallelism() - 1);
+  INFERENCE_WORKERS?: number = undefined;
 
-  /** ONNX Runtime intra-op threads per worker session; 0 picks (cores − 1) ÷ workers so they never oversubscribe the cores. */
+  /** ONNX Runtime intra-op threads per worker session; 0 divides the process's share of the cores between its workers. */
   @Transform(toInteger)
   @IsInt()
   @Min(0)
@@ -350,6 +375,11 @@ export function validateEnvironment(raw: Record<string, unknown>): Environment {
   if (env.NODE_ENV === 'production' && env.API_KEYS.length === 0 && !env.AUTH_DISABLED) {
     problems.push(
       'API_KEYS=unset: required when NODE_ENV=production; set AUTH_DISABLED=true to serve without authentication',
+    );
+  }
+  if (env.HTTP_WORKER_INDEX !== undefined && env.HTTP_WORKER_INDEX >= env.HTTP_WORKERS) {
+    problems.push(
+      `HTTP_WORKER_INDEX=${env.HTTP_WORKER_INDEX}: must be below HTTP_WORKERS (${env.HTTP_WORKERS}); the primary sets it`,
     );
   }
   if (env.DRIFT_PSI_WARN > env.DRIFT_PSI_ALERT) {

@@ -5,6 +5,7 @@ import { InferenceSession } from 'onnxruntime-node';
 import { availableParallelism } from 'node:os';
 import { ModelSignature } from './model-signature';
 import { BatchQueue } from './runtime/batch-queue';
+import { coreBudget, CoreBudget } from './runtime/core-budget';
 import type { WorkerModel } from './runtime/onnx-worker';
 import { openSession, runSession, SessionSettings, SessionSpec } from './runtime/session';
 import { OutputTensors, toInputArray } from './runtime/tensors';
@@ -46,20 +47,24 @@ export class InferenceRunner implements OnApplicationShutdown {
     private readonly metrics: InferenceMetrics,
   ) {}
 
+  /** This process's share of the cores; in a cluster the HTTP workers divide them, so together they fit. */
+  private get budget(): CoreBudget {
+    return coreBudget({
+      cores: availableParallelism(),
+      httpProcesses: this.config.get('HTTP_WORKER_INDEX') === undefined ? 1 : this.config.get('HTTP_WORKERS'),
+      workers: this.config.get('INFERENCE_WORKERS'),
+      threads: this.config.get('INFERENCE_THREADS'),
+    });
+  }
+
   private get workers(): number {
-    return this.config.get('INFERENCE_WORKERS');
+    return this.budget.workers;
   }
 
   private settings(threadsFor: 'main' | 'worker'): SessionSettings {
     const configured = this.config.get('INFERENCE_THREADS');
-    // The main thread keeps a core; the workers share the rest, so workers × threads never oversubscribe them.
-    const spare = Math.max(1, availableParallelism() - 1);
-    const threads =
-      configured > 0
-        ? configured
-        : threadsFor === 'main'
-          ? 1
-          : Math.max(1, Math.floor(spare / Math.max(1, this.workers)));
+    // A main-thread session shares its thread with the event loop: one intra-op thread unless told otherwise.
+    const threads = threadsFor === 'worker' ? this.budget.threads : configured > 0 ? configured : 1;
     return { threads, providers: this.config.get('ORT_EXECUTION_PROVIDERS') };
   }
 

@@ -196,4 +196,30 @@ describe('DriftScheduler', () => {
     ).onApplicationBootstrap();
     expect(off.getCronJobs().size).toBe(0);
   });
+
+  it('runs in HTTP worker 0 only, so a group of workers checks once', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'drift-cron-'));
+    const { check, registry } = driftCheck({ PREDICTION_LOG_DIR: dir, DRIFT_REPORT_DIR: dir });
+    const jobsIn = (worker?: number) => {
+      const schedulerRegistry = new SchedulerRegistry();
+      new DriftScheduler(
+        config({ HTTP_WORKERS: 3, HTTP_WORKER_INDEX: worker }),
+        schedulerRegistry,
+        registry,
+        check,
+      ).onApplicationBootstrap();
+      const jobs = [...schedulerRegistry.getCronJobs().values()];
+      const stop = async () => {
+        for (const job of jobs) await job.stop();
+      };
+      return { count: jobs.length, stop };
+    };
+    const counts: Array<number | undefined> = [];
+    for (const worker of [undefined, 0, 1, 2]) {
+      const jobs = jobsIn(worker);
+      counts.push(jobs.count);
+      await jobs.stop();
+    }
+    expect(counts).toEqual([1, 1, 0, 0]);
+  });
 });

@@ -10,7 +10,8 @@ export const DRIFT_JOB = 'drift-check';
 /**
  * Runs the drift check of every served model on DRIFT_CRON (UTC). Not registered with
  * DRIFT_SCHEDULE_ENABLED=false, where a Kubernetes CronJob runs the CLI instead (and with several replicas, where
- * each would run it).
+ * each would run it). With several HTTP workers only worker 0 runs it, for the whole group: the check reads every
+ * worker's files, and the others show its report within a minute (DriftReportPublisher).
  */
 @Injectable()
 export class DriftScheduler implements OnApplicationBootstrap {
@@ -25,6 +26,8 @@ export class DriftScheduler implements OnApplicationBootstrap {
 
   onApplicationBootstrap(): void {
     if (!this.config.get('DRIFT_SCHEDULE_ENABLED')) return;
+    const worker = this.config.get('HTTP_WORKER_INDEX');
+    if (worker !== undefined && worker !== 0) return;
     const job = CronJob.from({
       cronTime: this.config.get('DRIFT_CRON'),
       onTick: () => this.checkAll(),

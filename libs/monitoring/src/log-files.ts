@@ -9,6 +9,8 @@ import { StringDecoder } from 'node:string_decoder';
  *
  *   <dir>/<YYYY-MM-DD>.<host>.jsonl         one JSON line per prediction, per UTC day and replica
  *   <dir>/<YYYY-MM-DD>.<host>.counts.json   bin counts of that file's rows (see count-summary.ts)
+ *
+ * With several HTTP workers, `<host>` is `<host name>-<worker>` (processHost): one writer per file.
  */
 export const LOG_SUFFIX = '.jsonl';
 export const COUNTS_SUFFIX = '.counts.json';
@@ -25,6 +27,14 @@ export function sanitizeHost(name: string): string {
 
 export function defaultHost(): string {
   return sanitizeHost(hostname());
+}
+
+/**
+ * The host part of this process's file names: the host name, and with several HTTP workers the worker's slot
+ * (`<host>-<worker>`), so each worker appends to a file of its own and a restarted worker to its predecessor's.
+ */
+export function processHost(worker?: number): string {
+  return worker === undefined ? defaultHost() : `${defaultHost()}-${worker}`;
 }
 
 export const logFileName = (day: string, host: string) => `${day}.${host}${LOG_SUFFIX}`;

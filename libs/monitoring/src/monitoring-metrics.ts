@@ -13,30 +13,42 @@ export const PREDICTION_LOG_RECORDS = 'prediction_log_records_total';
 export const PREDICTION_LOG_WRITE_ERRORS = 'prediction_log_write_errors_total';
 export const PREDICTION_LOG_DROPPED = 'prediction_log_dropped_records_total';
 
+/**
+ * Every HTTP worker shows the same drift report (the one it ran, or the newest on disk, read within a minute), so
+ * across workers the gauges are not added up. `max` rather than `first`: for the minute in which workers may
+ * disagree, the group shows drift and the latest run as soon as one of them does.
+ */
+const SAME_REPORT_IN_EVERY_WORKER = 'max';
+
 /** The metric declarations; registered in prom-client's global registry like the other metrics of the service. */
 export const MONITORING_METRIC_PROVIDERS: Provider[] = [
   makeGaugeProvider({
     name: MODEL_FEATURE_PSI,
+    aggregator: SAME_REPORT_IN_EVERY_WORKER,
     help: 'Population Stability Index of each feature in the last drift check, against the reference profile.',
     labelNames: ['model', 'version', 'feature'],
   }),
   makeGaugeProvider({
     name: MODEL_PREDICTION_PSI,
+    aggregator: SAME_REPORT_IN_EVERY_WORKER,
     help: 'PSI of the predictions in the last drift check: the larger of the label-share and the score PSI.',
     labelNames: ['model', 'version'],
   }),
   makeGaugeProvider({
     name: MODEL_DRIFT_DETECTED,
+    aggregator: SAME_REPORT_IN_EVERY_WORKER,
     help: '1 when the last drift check found drift (a feature or the predictions above DRIFT_PSI_ALERT), else 0.',
     labelNames: ['model', 'version'],
   }),
   makeGaugeProvider({
     name: DRIFT_CHECK_LAST_RUN,
+    aggregator: SAME_REPORT_IN_EVERY_WORKER,
     help: 'When the last drift check of the model finished, in seconds since the Unix epoch.',
     labelNames: ['model', 'version'],
   }),
   makeGaugeProvider({
     name: DRIFT_CHECK_DURATION,
+    aggregator: SAME_REPORT_IN_EVERY_WORKER,
     help: 'How long the last drift check of the model took.',
     labelNames: ['model', 'version'],
   }),

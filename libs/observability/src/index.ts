@@ -16,6 +16,8 @@ export { REQUEST_ID_HEADER } from './logging/request-id';
 export { RequestLog } from './logging/request-log';
 export { MetricsModule } from './metrics/metrics.module';
 export { InferenceMetrics } from './metrics/inference-metrics';
+export { GroupMetricsSource, localRegistrySnapshot } from './metrics/process-group-metrics';
+export { MetricsController } from './metrics/metrics.controller';
 export { HttpMetrics } from './metrics/http-metrics.middleware';
 export { HttpEdgeModule } from './http-edge/http-edge.module';
 export {

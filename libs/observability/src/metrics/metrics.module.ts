@@ -8,6 +8,7 @@ import {
 } from '@willsoto/nestjs-prometheus';
 import { HttpMetrics, HttpMetricsMiddleware, METRICS_PATH } from './http-metrics.middleware';
 import { InferenceMetrics } from './inference-metrics';
+import { MetricsController } from './metrics.controller';
 import {
   HTTP_DURATION_BUCKETS,
   HTTP_REQUEST_DURATION_SECONDS,
@@ -37,7 +38,13 @@ const MISNAMED_DEFAULT_GAUGES = [
  */
 @Global()
 @Module({
-  imports: [PrometheusModule.register({ path: METRICS_PATH, defaultMetrics: { enabled: true } })],
+  imports: [
+    PrometheusModule.register({
+      path: METRICS_PATH,
+      defaultMetrics: { enabled: true },
+      controller: MetricsController,
+    }),
+  ],
   providers: [
     makeCounterProvider({
       name: HTTP_REQUESTS_TOTAL,
@@ -65,6 +72,8 @@ const MISNAMED_DEFAULT_GAUGES = [
       name: MODEL_LOADED,
       help: '1 when the model version is loaded and serving, 0 otherwise.',
       labelNames: ['model', 'version'],
+      // Across HTTP workers: 1 only when every worker serves it (a sum would say 2).
+      aggregator: 'min',
     }),
     makeHistogramProvider({
       name: MODEL_BATCH_ROWS,
