@@ -17,7 +17,7 @@ import { buildDriftReport, DriftInputs } from './drift-report';
 import { countsFileName, dayOf, logFileName } from './log-files';
 import { parseRecord } from './log-record';
 import { MonitoringMetrics } from './monitoring-metrics';
-import { MAX_PENDING_ROWS, PredictionLog } from './prediction-log';
+import { FLUSH_AT_ROWS, MAX_PENDING_ROWS, PredictionLog } from './prediction-log';
 import { countLogDays } from './prediction-log-reader';
 import { parseReferenceProfile } from './reference-profile';
 import { LoadedReference, ReferenceProfiles } from './reference-profiles';
@@ -256,6 +256,37 @@ describe('PredictionLog', () => {
     expect(seen.dropped).toBe(500);
     await log.flush();
     expect(seen.dropped).toBe(500);
+  });
+
+  it('writes as fast as rows come on a healthy disk: flushes early, drops nothing', async () => {
+    const dir = tmp('plog-busy-');
+    // The timer alone (60 s here) would let the buffer pass MAX_PENDING_ROWS and drop rows.
+    const { log, seen } = startLog(dir, 'replica-a');
+    const chunk = traffic.slice(0, 100);
+    const total = 2 * MAX_PENDING_ROWS;
+    for (let i = 0; i < total / chunk.length; i++) {
+      log.record(batch(chunk));
+      // 2,000 rows every 10 ms: 200,000 rows a second, more than one process answers.
+      if (i % 20 === 19) await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    await log.flush();
+    expect(seen.dropped).toBe(0);
+    expect(seen.written).toBe(total);
+    expect(lines(join(dir, logFileName(TODAY, 'replica-a')))).toHaveLength(total);
+  });
+
+  it('retries a failing disk on the timer, not after every request', async () => {
+    const base = tmp('plog-failing-');
+    const blocker = join(base, 'not-a-dir');
+    writeFileSync(blocker, 'a file where the log folder should be');
+    const { log, seen } = startLog(join(blocker, 'predictions'), 'replica-a');
+    const chunk = traffic.slice(0, 100);
+    for (let i = 0; i < (3 * FLUSH_AT_ROWS) / chunk.length; i++) {
+      log.record(batch(chunk));
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    expect(seen.errors).toBe(1);
+    expect(seen.dropped).toBe(0);
   });
 
   it('deletes files older than the retention at start, and writes nothing when disabled', async () => {

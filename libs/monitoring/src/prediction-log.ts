@@ -43,6 +43,12 @@ export const PREDICTION_LOG_HOST = Symbol('PREDICTION_LOG_HOST');
  */
 export const MAX_PENDING_ROWS = 50_000;
 
+/**
+ * Rows that start a flush without waiting for the timer: a busy process answers well over MAX_PENDING_ROWS rows in
+ * one PREDICTION_LOG_FLUSH_MS, which a healthy disk must never cost.
+ */
+export const FLUSH_AT_ROWS = 8_192;
+
 /** A failing disk fails every flush: one error line per this interval, with the count of those not logged. */
 const ERROR_LOG_INTERVAL_MS = 30_000;
 
@@ -81,6 +87,9 @@ export class PredictionLog implements PredictionSink, OnApplicationBootstrap, On
   private timer?: NodeJS.Timeout;
   private chain: Promise<void> = Promise.resolve();
   private busy = false;
+  private earlyFlushQueued = false;
+  /** The last write failed: the disk may be gone, so rows wait for the timer's retry. */
+  private failing = false;
   private readonly files = new Map<string, DayFile>();
   /** References looked up during one flush, so a flush stats each reference.json once. */
   private references = new Map<string, Promise<BinCounter | undefined>>();
@@ -108,6 +117,17 @@ export class PredictionLog implements PredictionSink, OnApplicationBootstrap, On
     this.pending.push(batch);
     this.pendingRows += batch.rows.length;
     if (this.pendingRows > MAX_PENDING_ROWS) this.dropOldest();
+    else if (this.pendingRows >= FLUSH_AT_ROWS) this.flushEarly();
+  }
+
+  /** A flush now, unless one is running or queued; while the disk refuses writes, retries keep to the timer. */
+  private flushEarly(): void {
+    if (this.busy || this.earlyFlushQueued || this.failing) return;
+    this.earlyFlushQueued = true;
+    void this.enqueue(() => {
+      this.earlyFlushQueued = false;
+      return this.writePending();
+    });
   }
 
   onApplicationBootstrap(): void {
@@ -175,6 +195,7 @@ export class PredictionLog implements PredictionSink, OnApplicationBootstrap, On
     for (const [day, dayBatches] of byDay) {
       try {
         this.metrics.recordsWritten(await this.append(day, dayBatches));
+        this.failing = false;
       } catch (error) {
         this.requeue(dayBatches);
         this.writeFailed(error);
@@ -336,12 +357,13 @@ export class PredictionLog implements PredictionSink, OnApplicationBootstrap, On
   }
 
   private dropOldest(): void {
+    let batches = 0;
     let dropped = 0;
-    while (this.pendingRows > MAX_PENDING_ROWS && this.pending.length > 0) {
-      const batch = this.pending.shift()!;
-      this.pendingRows -= batch.rows.length;
-      dropped += batch.rows.length;
+    while (this.pendingRows - dropped > MAX_PENDING_ROWS && batches < this.pending.length) {
+      dropped += this.pending[batches++].rows.length;
     }
+    this.pending.splice(0, batches);
+    this.pendingRows -= dropped;
     this.metrics.recordsDropped(dropped);
   }
 
@@ -355,6 +377,7 @@ export class PredictionLog implements PredictionSink, OnApplicationBootstrap, On
   }
 
   private writeFailed(error: unknown): void {
+    this.failing = true;
     this.metrics.writeFailed();
     const now = Date.now();
     if (now - this.lastErrorAt < ERROR_LOG_INTERVAL_MS) {
