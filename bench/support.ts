@@ -1,163 +1,64 @@
-import autocannon from 'autocannon';
-import { ChildProcess, spawn } from 'node:child_process';
-import { openSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { InferenceSession, Tensor } from 'onnxruntime-node';
 
-/* The pieces `npm run bench` is made of: servers as child processes, autocannon loads, and spreads of figures. */
+/* Settings, inputs and small helpers shared by the pieces of `npm run bench`. */
 
 export const ROOT = resolve(__dirname, '..');
-export const REPEATS = Number(process.env.BENCH_REPEATS ?? 3);
-export const DURATION_S = Number(process.env.BENCH_DURATION_S ?? 8);
+export const REPEATS = positiveInteger('BENCH_REPEATS', 3);
+export const DURATION_S = positiveInteger('BENCH_DURATION_S', 10);
+/** The seed guide's FastAPI service, the Python stack the service replaces (see its README.md). */
+export const SEED_FASTAPI_DIR = resolve(
+  process.env.SEED_FASTAPI_DIR ?? join(ROOT, '..', 'shared/peers/seed_fastapi'),
+);
 export const API_KEY = 'bench-key-0123456789abcdef';
 export const GOLDEN = JSON.parse(
   readFileSync(join(ROOT, 'test/fixtures/seed_gbc_zipmap.golden.json'), 'utf8'),
 ) as {
   inputs: number[][];
 };
+/** One 10-feature row: the body of every `POST /predict` is `{"features": ROW}`. */
 export const ROW = GOLDEN.inputs[0];
 export const HEAVY = { name: 'heavy_mlp', featureCount: 32, hidden: 262144, outputs: 10 };
+
+function positiveInteger(name: string, fallback: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 1)
+    throw new Error(`${name} must be a positive integer, got "${raw}"`);
+  return value;
+}
 
 export interface Spread {
   median: number;
   min: number;
   max: number;
 }
+
+/** Median with min and max; the upper median for an even count, so that every figure is one actually measured. */
 export const spread = (values: number[]): Spread => {
   const sorted = [...values].sort((a, b) => a - b);
   return { median: sorted[Math.floor(sorted.length / 2)], min: sorted[0], max: sorted[sorted.length - 1] };
 };
-export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-let nextPort = 24000 + Math.floor(Math.random() * 1000);
 
-export function rssMb(pid: number): number {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024;
-}
+export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
-export async function waitFor(url: string, timeoutMs = 60000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    const ok = await fetch(url).then(
-      (r) => r.ok,
-      () => false,
-    );
-    if (ok) return;
-    await sleep(20);
-  }
-  throw new Error(`${url} not ready within ${timeoutMs} ms`);
-}
-
-export class Server {
-  constructor(
-    readonly child: ChildProcess,
-    readonly base: string,
-    readonly readyMs: number,
-  ) {}
-
-  static async service(
-    repository: string,
-    logFile: string,
-    env: Record<string, string> = {},
-    nodeArgs: string[] = [],
-  ): Promise<Server> {
-    const port = nextPort++;
-    const started = performance.now();
-    const log = openSync(logFile, 'a');
-    const child = spawn(process.execPath, [...nodeArgs, join(ROOT, 'dist/apps/inference-api/src/main.js')], {
-      env: {
-        PATH: process.env.PATH ?? '',
-        NODE_ENV: 'production',
-        HOST: '127.0.0.1',
-        PORT: String(port),
-        API_KEYS: API_KEY,
-        MODEL_REPOSITORY: repository,
-        DEFAULT_MODEL: 'seed_gbc',
-        PREDICTION_LOG_DIR: join(repository, '..', 'predictions'),
-        DRIFT_REPORT_DIR: join(repository, '..', 'reports'),
-        DRIFT_SCHEDULE_ENABLED: 'false',
-        ...env,
-      },
-      stdio: ['ignore', log, log],
+/** A port nobody listens on right now, chosen by the kernel (other test runs share this machine). */
+export function freePort(): Promise<number> {
+  return new Promise((ok, fail) => {
+    const server = createServer();
+    server.once('error', fail);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => ok(port));
     });
-    const base = `http://127.0.0.1:${port}`;
-    await waitFor(`${base}/ready`);
-    return new Server(child, base, performance.now() - started);
-  }
-
-  /** A comparison server from bench/: `bare-server.ts` (node:http) or `nest-floor.ts` (minimal Nest). */
-  static async baseline(script: 'bare-server.ts' | 'nest-floor.ts', modelPath: string): Promise<Server> {
-    const port = nextPort++;
-    const child = spawn(
-      process.execPath,
-      ['--require', 'ts-node/register/transpile-only', join(__dirname, script), modelPath, String(port)],
-      { stdio: ['ignore', 'pipe', 'inherit'], cwd: ROOT },
-    );
-    const base = `http://127.0.0.1:${port}`;
-    await new Promise<void>((ok) => child.stdout.once('data', () => ok()));
-    return new Server(child, base, 0);
-  }
-
-  get rssMb(): number {
-    return rssMb(this.child.pid!);
-  }
-
-  async stop(): Promise<void> {
-    const exited = new Promise((r) => this.child.once('exit', r));
-    this.child.kill('SIGTERM');
-    await exited;
-  }
-}
-
-export interface Load {
-  reqPerSec: number;
-  p50: number;
-  p99: number;
-  non2xx: number;
-  errors: number;
-}
-
-export async function load(
-  url: string,
-  connections: number,
-  body: unknown,
-  durationS = DURATION_S,
-): Promise<Load> {
-  const result = await autocannon({
-    url,
-    connections,
-    duration: durationS,
-    method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${API_KEY}` },
-    body: JSON.stringify(body),
   });
-  return {
-    reqPerSec: result.requests.average,
-    p50: result.latency.p50,
-    p99: result.latency.p99,
-    non2xx: result.non2xx,
-    errors: result.errors + result.timeouts,
-  };
 }
 
-export async function probe(url: string, durationS: number): Promise<Load> {
-  const result = await autocannon({ url, connections: 1, duration: durationS });
-  return {
-    reqPerSec: result.requests.average,
-    p50: result.latency.p50,
-    p99: result.latency.p99,
-    non2xx: result.non2xx,
-    errors: result.errors,
-  };
-}
-
-export async function repeat<T>(times: number, run: () => Promise<T>): Promise<T[]> {
-  const results: T[] = [];
-  for (let i = 0; i < times; i++) results.push(await run());
-  return results;
-}
-
-/** Rows per second of session.run at batch 32 in this process: the ceiling for scenario 2. */
+/** Rows per second of session.run at `batch` rows in this process: the ceiling for the KServe scenario. */
 export async function rawRowsPerSecond(
   modelBytes: Uint8Array,
   batch: number,
