@@ -22,11 +22,15 @@ describe('the service process', () => {
       API_KEYS: 'too-short',
     });
     expect(await server.exitCode()).toBe(1);
-    const text = server.stderr.join('\n');
-    expect(text).toMatch(/^ {2}PORT="eighty": /m);
-    expect(text).toMatch(/^ {2}LOG_LEVEL="loud": /m);
-    expect(text).toMatch(/^ {2}API_KEYS=<redacted>: /m);
-    expect(text).not.toContain('too-short');
+    const lines = server.stderr.filter((line) => line !== '');
+    // Exactly one line per bad variable, nothing else (no banner, no stack, no colours).
+    expect(lines).toEqual([
+      expect.stringMatching(/^invalid environment: PORT="eighty": /),
+      expect.stringMatching(/^invalid environment: LOG_LEVEL="loud": /),
+      expect.stringMatching(/^invalid environment: API_KEYS=<redacted>: /),
+    ]);
+    expect(server.stdout.filter((line) => line !== '')).toEqual([]);
+    expect(lines.join('\n')).not.toContain('too-short');
   });
 
   it('refuses to start in production without API keys', async () => {

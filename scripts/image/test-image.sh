@@ -117,7 +117,7 @@ if podman exec "$name" node -e 'require("fs").accessSync("dist/apps/ml-cli/src/m
   set -e
   # The chart's CronJob runs exactly this; with no traffic logged yet the verdict is "insufficient data" (2).
   check "the drift CLI runs in the image (exit $code: 0 no drift, 1 drift, 2 insufficient data)" \
-    bash -c "[ $code -le 2 ] && ! grep -qiE 'cannot find module|MODULE_NOT_FOUND|Invalid environment' '$build_tmp/cli.log'"
+    bash -c "[ $code -le 2 ] && ! grep -qiE 'cannot find module|MODULE_NOT_FOUND|invalid environment' '$build_tmp/cli.log'"
 else
   echo "  skip the drift CLI: dist/apps/ml-cli is not in this build yet"
 fi

@@ -345,7 +345,8 @@ export class Environment {
 /** Thrown when the environment is invalid; `problems` has one line per bad variable. */
 export class EnvironmentValidationError extends Error {
   constructor(readonly problems: string[]) {
-    super(`Invalid environment:\n${problems.map((line) => `  ${line}`).join('\n')}`);
+    // One self-contained line per bad variable and nothing else: each reads alone in a log aggregator.
+    super(problems.map((line) => `invalid environment: ${line}`).join('\n'));
     this.name = 'EnvironmentValidationError';
   }
 }
