@@ -136,6 +136,26 @@ describe('POST /predict and POST /v1/models/{name}:predict', () => {
       expect(problem(res).title).toMatch(/JSON/i);
     });
 
+    it.each([
+      ['/predict', `{"features":${'['.repeat(1900)}${']'.repeat(1900)}}`, 'features[0][0][0][0][0][0][0]'],
+      ['/predict', `${'['.repeat(1900)}${']'.repeat(1900)}`, '[0][0][0][0][0][0][0][0]'],
+      [
+        '/v1/models/seed_gbc:predict',
+        `{"instances":[${'{"f0":'.repeat(2000)}1${'}'.repeat(2000)}]}`,
+        'instances[0].f0.f0.f0.f0.f0.f0',
+      ],
+    ])(
+      'answers a body nested past JSON_MAX_DEPTH on %s with 422 naming where, not a stack overflow',
+      async (path, body, field) => {
+        const res = await request(server()).post(path).set('content-type', 'application/json').send(body);
+        expect(res.status).toBe(422);
+        expect(problem(res)).toMatchObject({
+          type: expect.stringMatching(/nesting-too-deep$/),
+          errors: [{ field, message: expect.stringContaining('JSON_MAX_DEPTH') }],
+        });
+      },
+    );
+
     it('rejects a body over BODY_LIMIT with 413', async () => {
       const huge = JSON.stringify({ features: new Array(200_000).fill(0.123456789) });
       const res = await request(server()).post('/predict').set('content-type', 'application/json').send(huge);

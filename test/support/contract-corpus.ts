@@ -54,6 +54,9 @@ const PREDICT_BODIES: Array<[string, string | Buffer]> = [
   ['a JSON number', '42'],
   ['a body over BODY_LIMIT', JSON.stringify({ features: new Array(200_000).fill(0.123456789) })],
   ['the rows of a KServe request', JSON.stringify({ instances: [ROW] })],
+  ['1,900 nested arrays', `{"features":${'['.repeat(1900)}${']'.repeat(1900)}}`],
+  ['a bare nested array', `${'['.repeat(1900)}${']'.repeat(1900)}`],
+  ['5,000 nested objects', `${'{"a":'.repeat(5000)}1${'}'.repeat(5000)}`],
 ];
 
 /** Bodies for POST /v1/models/seed_gbc:predict. */
@@ -78,6 +81,8 @@ const KSERVE_BODIES: Array<[string, string]> = [
   ['NaN in the second row', `{"instances":[${JSON.stringify(ROW)},[NaN,0,0,0,0,0,0,0,0,0]]}`],
   ['a row that is a number', JSON.stringify({ instances: [1] })],
   ['malformed JSON', '{"instances": [[1'],
+  ['1,900 nested arrays', `{"instances":${'['.repeat(1900)}${']'.repeat(1900)}}`],
+  ['nested objects in a row', `{"instances":[${'{"f0":'.repeat(2000)}1${'}'.repeat(2000)}]}`],
 ];
 
 function cases(path: string, bodies: Array<[string, string | Buffer]>): ContractCase[] {

@@ -145,6 +145,16 @@ export class Environment {
   @Matches(/^\d+(\.\d+)?\s*(b|kb|mb)?$/i, { message: 'must be a size such as 1mb, 512kb or 100000' })
   BODY_LIMIT = '1mb';
 
+  /**
+   * Deepest nesting of arrays and objects a JSON body may have (the body itself is 1). The prediction contracts need
+   * 3 (`{"instances": [[…]]}`); a few thousand levels would overflow the stack of the validation code.
+   */
+  @Transform(toInteger)
+  @IsInt()
+  @Min(3)
+  @Max(1000)
+  JSON_MAX_DEPTH = 8;
+
   /** Comma-separated API keys; several allow rotation without downtime. */
   @Transform(({ value }: { value: unknown }) =>
     typeof value === 'string'

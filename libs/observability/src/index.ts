@@ -22,12 +22,12 @@ export { HttpMetrics } from './metrics/http-metrics.middleware';
 export { HttpEdgeModule } from './http-edge/http-edge.module';
 export {
   checkRepresentation,
-  decodeJsonBody,
   handOverBody,
   JsonBodyMiddleware,
 } from './http-edge/json-body.middleware';
 export {
   MalformedJsonError,
+  NestingTooDeepError,
   NonFiniteNumberError,
   PayloadTooLargeError,
   UnsupportedMediaTypeError,

@@ -3,7 +3,6 @@ import { PredictionResult, PredictionService, PreparedPrediction } from '@app/in
 import {
   answerWithProblem,
   checkRepresentation,
-  decodeJsonBody,
   handOverBody,
   HttpMetrics,
   JsonBodyMiddleware,
@@ -152,7 +151,7 @@ export class PredictionLane {
   /** The body checked as the Nest pipeline checks it; undefined at the first failure (the pipeline words it). */
   private prepare(route: LaneRoute, raw: Buffer): PreparedPrediction | undefined {
     try {
-      const body = decodeJsonBody(raw);
+      const body = this.body.decode(raw);
       if (!route.check(body)) return undefined;
       const { instances, paths } = route.instances(body);
       return this.predictions.prepare(route.model, instances, paths);

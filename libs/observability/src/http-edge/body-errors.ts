@@ -40,6 +40,19 @@ export class RequestAbortedError extends DomainError {
   }
 }
 
+/** Arrays or objects nested deeper than JSON_MAX_DEPTH: no model input needs it, and deep recursion is an attack. */
+export class NestingTooDeepError extends DomainError {
+  constructor(path: string, maxDepth: number) {
+    super({
+      code: 'nesting-too-deep',
+      status: 422,
+      title: 'Nesting too deep',
+      detail: `The body nests arrays and objects deeper than ${maxDepth} levels (JSON_MAX_DEPTH), at ${path}.`,
+      errors: [{ field: path, message: `${path} is nested deeper than ${maxDepth} levels (JSON_MAX_DEPTH)` }],
+    });
+  }
+}
+
 /** NaN, ±Infinity or a number too large for a double: JSON has no such values, but Python's json.dumps writes them. */
 export class NonFiniteNumberError extends DomainError {
   constructor(errors: FieldProblem[]) {

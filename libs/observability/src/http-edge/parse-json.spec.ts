@@ -1,9 +1,12 @@
 import { DomainError } from '../problems/domain-error';
 import { parseJsonBody } from './parse-json';
 
-function rejectionOf(text: string): DomainError {
+/** JSON_MAX_DEPTH's default. */
+const MAX_DEPTH = 8;
+
+function rejectionOf(text: string, maxDepth = MAX_DEPTH): DomainError {
   try {
-    parseJsonBody(text);
+    parseJsonBody(text, maxDepth);
   } catch (error) {
     if (error instanceof DomainError) return error;
     throw error;
@@ -13,7 +16,9 @@ function rejectionOf(text: string): DomainError {
 
 describe('parseJsonBody', () => {
   it('parses valid JSON, keeping strings that spell non-finite words', () => {
-    expect(parseJsonBody('{"features":[1,2.5,-3e2],"note":"NaN \\" Infinity -Infinity 1e999"}')).toEqual({
+    expect(
+      parseJsonBody('{"features":[1,2.5,-3e2],"note":"NaN \\" Infinity -Infinity 1e999"}', MAX_DEPTH),
+    ).toEqual({
       features: [1, 2.5, -300],
       note: 'NaN " Infinity -Infinity 1e999',
     });
@@ -67,7 +72,7 @@ describe('parseJsonBody', () => {
   });
 
   it('cannot be fooled by a string that looks like a marker', () => {
-    const value = parseJsonBody('{"a":"__non_finite_00000000-0000-0000-0000-000000000000_0"}');
+    const value = parseJsonBody('{"a":"__non_finite_00000000-0000-0000-0000-000000000000_0"}', MAX_DEPTH);
     expect(value).toEqual({ a: '__non_finite_00000000-0000-0000-0000-000000000000_0' });
   });
 
@@ -102,5 +107,38 @@ describe('parseJsonBody', () => {
     expect(error.code).toBe('non-finite-number');
     // Compared by length: a failure message with a 600 kB path helps nobody.
     expect(error.errors?.[0].field === '[0]'.repeat(depth)).toBe(true);
+  });
+
+  describe('nesting', () => {
+    it('accepts bodies as deep as JSON_MAX_DEPTH', () => {
+      expect(parseJsonBody('{"instances":[[1,2],{"f0":3}]}', 3)).toEqual({ instances: [[1, 2], { f0: 3 }] });
+    });
+
+    it.each([
+      ['arrays in a field', '{"features":[[[1]]]}', 'features[0][0]'],
+      ['objects', '{"a":{"b":{"c":{}}}}', 'a.b.c'],
+      ['a bare array', '[[[[]]]]', '[0][0][0]'],
+      ['the second of two rows', '{"instances":[[1],[[2]]]}', 'instances[1][0]'],
+    ])('rejects %s one level deeper with a 422 naming where and the limit', (_, text, field) => {
+      const error = rejectionOf(text, 3);
+      expect(error.status).toBe(422);
+      expect(error.code).toBe('nesting-too-deep');
+      expect(error.detail).toBe(
+        `The body nests arrays and objects deeper than 3 levels (JSON_MAX_DEPTH), at ${field}.`,
+      );
+      expect(error.errors).toEqual([
+        { field, message: `${field} is nested deeper than 3 levels (JSON_MAX_DEPTH)` },
+      ]);
+    });
+
+    it('rejects the 1,900-level body that overflowed the stack, quoting only the start of its path', () => {
+      const error = rejectionOf(`{"features":${'['.repeat(1900)}${']'.repeat(1900)}}`);
+      expect(error.code).toBe('nesting-too-deep');
+      expect(error.errors?.[0].field).toBe(`features${'[0]'.repeat(7)}`);
+      const deep = rejectionOf(`${'{"a":'.repeat(5000)}1${'}'.repeat(5000)}`);
+      expect(deep.errors?.[0].field).toBe('a.a.a.a.a.a.a.a');
+      const long = rejectionOf(`${'['.repeat(100)}${']'.repeat(100)}`, 50);
+      expect(long.errors?.[0].field).toBe(`${'[0]'.repeat(50).slice(0, 80)}…`);
+    });
   });
 });

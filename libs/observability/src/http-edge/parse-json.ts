@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { FieldProblem } from '../problems/domain-error';
 import { appendPath, ROOT_PATH } from '../problems/field-path';
-import { MalformedJsonError, NonFiniteNumberError } from './body-errors';
+import { MalformedJsonError, NestingTooDeepError, NonFiniteNumberError } from './body-errors';
 import { describeOffset, syntaxErrorOffset } from './json-syntax';
 
 /** Overflowing literals can be thousands of digits long; the message shows their start. */
@@ -80,20 +80,50 @@ function describe(path: string, literal: string): string {
   return `${path} is ${what}; only finite numbers are accepted`;
 }
 
-/** A quick pass without paths: true when JSON.parse produced ±Infinity somewhere (an overflowing literal). */
-function hasNonFiniteNumber(value: unknown): boolean {
-  const pending: unknown[] = [value];
-  while (pending.length > 0) {
-    const current = pending.pop();
-    if (typeof current === 'number') {
-      if (!Number.isFinite(current)) return true;
-    } else if (Array.isArray(current)) {
-      pending.push(...(current as unknown[]));
-    } else if (typeof current === 'object' && current !== null) {
-      pending.push(...Object.values(current as Record<string, unknown>));
+/**
+ * One pass over the parsed body, without paths: ±Infinity somewhere (an overflowing literal), or an array or object
+ * nested deeper than `maxDepth` (the body itself is depth 1). Iterative: V8's JSON.parse takes any depth, but the
+ * recursive code after it (ValidationPipe, class-transformer) overflows the call stack at a few thousand.
+ */
+function scan(value: unknown, maxDepth: number): 'non-finite' | 'too-deep' | undefined {
+  if (typeof value === 'number') return Number.isFinite(value) ? undefined : 'non-finite';
+  const containers: unknown[] = [value];
+  const depths: number[] = [1];
+  while (containers.length > 0) {
+    const current = containers.pop();
+    const depth = depths.pop()!;
+    if (typeof current !== 'object' || current === null) continue;
+    if (depth > maxDepth) return 'too-deep';
+    const children = Array.isArray(current) ? (current as unknown[]) : Object.values(current);
+    for (const child of children) {
+      if (typeof child === 'number') {
+        if (!Number.isFinite(child)) return 'non-finite';
+      } else if (typeof child === 'object' && child !== null) {
+        containers.push(child);
+        depths.push(depth + 1);
+      }
     }
   }
-  return false;
+  return undefined;
+}
+
+/** Longest path quoted in a nesting error: a 2,000-level body must not become a 10 KB message. */
+const SHOWN_PATH = 80;
+
+/** The path of the first array or object past `maxDepth`, in document order. Runs only for a body that has one. */
+function tooDeepPath(value: unknown, maxDepth: number): string {
+  const pending: Array<{ value: unknown; path: string; depth: number }> = [{ value, path: '', depth: 1 }];
+  while (pending.length > 0) {
+    const { value: current, path, depth } = pending.pop()!;
+    if (typeof current !== 'object' || current === null) continue;
+    if (depth > maxDepth) return path === '' ? ROOT_PATH : path;
+    const entries = Object.entries(current);
+    for (let index = entries.length - 1; index >= 0; index--) {
+      const key = Array.isArray(current) ? index : entries[index][0];
+      pending.push({ value: entries[index][1], path: appendPath(path, key), depth: depth + 1 });
+    }
+  }
+  return ROOT_PATH;
 }
 
 /**
@@ -139,10 +169,11 @@ function withPosition(text: string, message: string): string {
 /**
  * JSON.parse, plus a 422 naming each non-finite number and its path: the bare `NaN`/`Infinity`/`-Infinity` that
  * Python's json.dumps writes (invalid JSON, so they are found by a second, marking pass only when parsing fails)
- * and literals such as `1e999` that JSON.parse silently turns into Infinity. Anything else invalid is a 400 with
- * the parser's own message, which gives the position.
+ * and literals such as `1e999` that JSON.parse silently turns into Infinity; and a 422 for arrays or objects
+ * nested deeper than `maxDepth` (JSON_MAX_DEPTH), naming where. Anything else invalid is a 400 with the parser's
+ * own message, which gives the position.
  */
-export function parseJsonBody(text: string): unknown {
+export function parseJsonBody(text: string, maxDepth: number): unknown {
   let value: unknown;
   try {
     value = JSON.parse(text);
@@ -159,7 +190,15 @@ export function parseJsonBody(text: string): unknown {
     }
     throw new NonFiniteNumberError(findNonFinite(rescued, marked.marker, marked.tokens));
   }
-  if (hasNonFiniteNumber(value)) {
+  const found = scan(value, maxDepth);
+  if (found === 'too-deep') {
+    const path = tooDeepPath(value, maxDepth);
+    throw new NestingTooDeepError(
+      path.length > SHOWN_PATH ? `${path.slice(0, SHOWN_PATH)}…` : path,
+      maxDepth,
+    );
+  }
+  if (found === 'non-finite') {
     // Overflowing literals: parse again with markers so the message quotes them as written.
     const marked = markNonFiniteTokens(text);
     const problems =
