@@ -96,6 +96,13 @@ describe('prediction log and drift monitoring, end to end with the default model
         n_ref: 1000,
       });
       expect(res.body.drifted_features).toEqual([]);
+      // The report names the model and version it used, never a path on the server.
+      expect(res.body.reference).toEqual({
+        kind: 'reference.json',
+        created_at: expect.any(String),
+        bins: expect.any(String),
+      });
+      expect(JSON.stringify(res.body)).not.toContain(process.cwd());
       expect(res.body.features).toHaveLength(10);
       for (const feature of res.body.features) {
         expect(feature.psi).toBeLessThan(0.1);

@@ -137,7 +137,6 @@ export class DriftCheck {
     if (reference) {
       inputs.reference = {
         kind: 'reference.json',
-        path: reference.path,
         created_at: reference.profile.created_at,
         bins: reference.counter.hash,
       };

@@ -44,9 +44,12 @@ export interface DistributionDrift {
 
 export type Verdict = 'no-drift' | 'drift' | 'insufficient-data' | 'no-reference';
 
+/**
+ * What the report was compared with. It names no server path: reports are served over HTTP and mailed around, and
+ * the model and version say which reference.json it was.
+ */
 export interface ReferenceDescription {
   kind: 'reference.json' | 'baseline' | 'none';
-  path?: string;
   created_at?: string;
   /** binsHash of the profile. */
   bins?: string;
