@@ -77,6 +77,14 @@ describe('prediction log and drift monitoring, end to end with the default model
       await request(app.getHttpServer()).post('/v1/models/nope/drift').expect(404);
     });
 
+    it('refuses a window starting on a day that does not exist, naming the parameter', async () => {
+      const res = await request(app.getHttpServer())
+        .post('/v1/models/seed_gbc/drift?from=2026-02-30&to=2026-03-05')
+        .expect(422);
+      expect(res.headers['content-type']).toMatch(/application\/problem\+json/);
+      expect(res.body.detail).toBe('"from" is not a day of the calendar: 2026-02-30.');
+    });
+
     it('logs every row and finds no drift, from the endpoint and from the CLI (exit 0)', async () => {
       const rows = sampleRows(training, 600, 11);
       await serve(app, rows);

@@ -102,6 +102,26 @@ describe('windowDays', () => {
     expect(() => windowDays({ from: '2026-11-23', to: '2026-11-01' }, 7)).toThrow(/after/);
   });
 
+  it.each([
+    ['from', '2026-02-30'],
+    ['to', '2026-04-31'],
+    ['from', '2025-02-29'],
+    ['to', '2026-13-01'],
+    ['from', '2026-00-10'],
+  ])('refuses a %s of %s, a day no calendar has, naming the parameter', (name, value) => {
+    expect(() => windowDays({ [name]: value, ...(name === 'from' ? { to: '2026-12-31' } : {}) }, 7)).toThrow(
+      new RegExp(`"${name}" (is not a day of the calendar|must be a date)`),
+    );
+  });
+
+  it('accepts the 29th of February of a leap year', () => {
+    expect(windowDays({ from: '2028-02-28', to: '2028-03-01' }, 7)).toEqual([
+      '2028-02-28',
+      '2028-02-29',
+      '2028-03-01',
+    ]);
+  });
+
   it('maps verdicts to exit codes', () => {
     expect([
       exitCodeOf('no-drift'),

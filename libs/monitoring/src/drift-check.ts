@@ -38,8 +38,13 @@ export function windowDays({ from, to }: WindowRequest, windowLength: number, no
     ['from', from],
     ['to', to],
   ] as const) {
-    if (value !== undefined && (!DAY.test(value) || Number.isNaN(Date.parse(`${value}T00:00:00Z`)))) {
+    if (value === undefined) continue;
+    if (!DAY.test(value) || Number.isNaN(Date.parse(`${value}T00:00:00Z`))) {
       throw new InvalidWindowError(`"${name}" must be a date written YYYY-MM-DD; got "${value}".`);
+    }
+    // Date.parse rolls 2026-02-30 over to March 2nd: a day that does not exist must not become another one.
+    if (new Date(`${value}T00:00:00Z`).toISOString().slice(0, 10) !== value) {
+      throw new InvalidWindowError(`"${name}" is not a day of the calendar: ${value}.`);
     }
   }
   const last = to ? Date.parse(`${to}T00:00:00Z`) : Date.parse(`${now.toISOString().slice(0, 10)}T00:00:00Z`);
