@@ -156,6 +156,25 @@ describe('POST /predict and POST /v1/models/{name}:predict', () => {
       },
     );
 
+    it.each(['__proto__', 'constructor', 'toString', 'hasOwnProperty'])(
+      'refuses a %s key like any unknown key, at the top and in a row, on both routes',
+      async (key) => {
+        const top = await request(server())
+          .post('/predict')
+          .set('content-type', 'application/json')
+          .send(`{"features":${JSON.stringify(row)},"${key}":1}`)
+          .expect(422);
+        expect(problem(top).errors).toEqual([expect.objectContaining({ field: key })]);
+        const named = JSON.stringify(Object.fromEntries(row.map((v, i) => [`f${i}`, v])));
+        const inRow = await request(server())
+          .post('/v1/models/seed_gbc:predict')
+          .set('content-type', 'application/json')
+          .send(`{"instances":[${named.slice(0, -1)},"${key}":1}]}`)
+          .expect(422);
+        expect(problem(inRow).errors).toEqual([expect.objectContaining({ field: `instances[0].${key}` })]);
+      },
+    );
+
     it('rejects a body over BODY_LIMIT with 413', async () => {
       const huge = JSON.stringify({ features: new Array(200_000).fill(0.123456789) });
       const res = await request(server()).post('/predict').set('content-type', 'application/json').send(huge);

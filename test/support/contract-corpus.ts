@@ -41,7 +41,10 @@ const PREDICT_BODIES: Array<[string, string | Buffer]> = [
   ['eleven features', JSON.stringify({ features: [...ROW, 1] })],
   ['a nested list', JSON.stringify({ features: [ROW] })],
   ['features as an object', JSON.stringify({ features: NAMED })],
-  ['a __proto__ key', `{"__proto__":{"x":1},"features":${JSON.stringify(ROW)}}`],
+  ...['__proto__', 'constructor', 'toString', 'hasOwnProperty'].map((key): [string, string] => [
+    `a ${key} key`,
+    `{"${key}":{"x":1},"features":${JSON.stringify(ROW)}}`,
+  ]),
   ...['"0.3"', 'null', 'true', '1e999', 'NaN', 'Infinity', '-Infinity'].map((token): [string, string] => [
     `${token} inside features`,
     `{"features":[0.1,0.2,${token},0.4,0.5,0.6,0.7,0.8,0.9,1.0]}`,
@@ -80,6 +83,10 @@ const KSERVE_BODIES: Array<[string, string]> = [
   ['a missing feature', JSON.stringify({ instances: [{ ...NAMED, f9: undefined }] })],
   ['NaN in the second row', `{"instances":[${JSON.stringify(ROW)},[NaN,0,0,0,0,0,0,0,0,0]]}`],
   ['a row that is a number', JSON.stringify({ instances: [1] })],
+  ...['__proto__', 'constructor', 'toString'].map((key): [string, string] => [
+    `a row with a ${key} key`,
+    `{"instances":[${JSON.stringify(NAMED).slice(0, -1)},"${key}":1}]}`,
+  ]),
   ['malformed JSON', '{"instances": [[1'],
   ['1,900 nested arrays', `{"instances":${'['.repeat(1900)}${']'.repeat(1900)}}`],
   ['nested objects in a row', `{"instances":[${'{"f0":'.repeat(2000)}1${'}'.repeat(2000)}]}`],

@@ -141,4 +141,31 @@ describe('parseJsonBody', () => {
       expect(long.errors?.[0].field).toBe(`${'[0]'.repeat(50).slice(0, 80)}…`);
     });
   });
+
+  it.each(['__proto__', 'constructor', 'toString', 'hasOwnProperty', 'valueOf'])(
+    'refuses a key named %s anywhere, naming it, instead of letting later code drop it',
+    (key) => {
+      const error = rejectionOf(`{"features":[1,2],"${key}":1,"instances":[{"a":1,"${key}":{}}]}`);
+      expect(error.status).toBe(422);
+      expect(error.code).toBe('validation-failed');
+      const inRow = `instances[0]${key === '__proto__' ? '.__proto__' : `.${key}`}`;
+      expect(error.errors).toEqual([
+        {
+          field: key,
+          message: `${key} is not accepted: "${key}" names a property every JavaScript object has`,
+        },
+        {
+          field: inRow,
+          message: `${inRow} is not accepted: "${key}" names a property every JavaScript object has`,
+        },
+      ]);
+    },
+  );
+
+  it('keeps strings and ordinary keys that merely contain those words', () => {
+    expect(parseJsonBody('{"my_constructor":"toString","features":["__proto__"]}', MAX_DEPTH)).toEqual({
+      my_constructor: 'toString',
+      features: ['__proto__'],
+    });
+  });
 });

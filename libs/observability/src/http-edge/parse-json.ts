@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { FieldProblem } from '../problems/domain-error';
 import { appendPath, ROOT_PATH } from '../problems/field-path';
+import { ValidationFailedError } from '../problems/validation-problem';
 import { MalformedJsonError, NestingTooDeepError, NonFiniteNumberError } from './body-errors';
 import { describeOffset, syntaxErrorOffset } from './json-syntax';
 
@@ -81,30 +82,76 @@ function describe(path: string, literal: string): string {
 }
 
 /**
- * One pass over the parsed body, without paths: ±Infinity somewhere (an overflowing literal), or an array or object
- * nested deeper than `maxDepth` (the body itself is depth 1). Iterative: V8's JSON.parse takes any depth, but the
- * recursive code after it (ValidationPipe, class-transformer) overflows the call stack at a few thousand.
+ * Keys every JavaScript object already has (`__proto__`, `constructor`, `toString`, `hasOwnProperty`, …). JSON.parse
+ * makes them own properties, but class-transformer silently skips them, so they would vanish from a request instead
+ * of being refused like any other unknown key. No contract here has a field by these names.
  */
-function scan(value: unknown, maxDepth: number): 'non-finite' | 'too-deep' | undefined {
+const PROTOTYPE_KEYS: ReadonlySet<string> = new Set(Object.getOwnPropertyNames(Object.prototype));
+
+type Finding = 'non-finite' | 'too-deep' | 'prototype-key';
+
+/**
+ * One pass over the parsed body, without paths: ±Infinity somewhere (an overflowing literal), an array or object
+ * nested deeper than `maxDepth` (the body itself is depth 1), or a key of Object.prototype. Iterative: V8's
+ * JSON.parse takes any depth, but the recursive code after it (ValidationPipe, class-transformer) overflows the call
+ * stack at a few thousand.
+ */
+function scan(value: unknown, maxDepth: number): Finding | undefined {
   if (typeof value === 'number') return Number.isFinite(value) ? undefined : 'non-finite';
   const containers: unknown[] = [value];
   const depths: number[] = [1];
+  const visit = (child: unknown, depth: number): Finding | undefined => {
+    if (typeof child === 'number') return Number.isFinite(child) ? undefined : 'non-finite';
+    if (typeof child === 'object' && child !== null) {
+      containers.push(child);
+      depths.push(depth + 1);
+    }
+    return undefined;
+  };
   while (containers.length > 0) {
     const current = containers.pop();
     const depth = depths.pop()!;
     if (typeof current !== 'object' || current === null) continue;
     if (depth > maxDepth) return 'too-deep';
-    const children = Array.isArray(current) ? (current as unknown[]) : Object.values(current);
-    for (const child of children) {
-      if (typeof child === 'number') {
-        if (!Number.isFinite(child)) return 'non-finite';
-      } else if (typeof child === 'object' && child !== null) {
-        containers.push(child);
-        depths.push(depth + 1);
+    if (Array.isArray(current)) {
+      for (const child of current as unknown[]) {
+        const found = visit(child, depth);
+        if (found) return found;
+      }
+    } else {
+      for (const [key, child] of Object.entries(current)) {
+        if (PROTOTYPE_KEYS.has(key)) return 'prototype-key';
+        const found = visit(child, depth);
+        if (found) return found;
       }
     }
   }
   return undefined;
+}
+
+/** Where the body uses keys of Object.prototype, in document order (at most 20: enough to fix a request). */
+function prototypeKeyProblems(value: unknown): FieldProblem[] {
+  const problems: FieldProblem[] = [];
+  const pending: Array<{ value: unknown; path: string }> = [{ value, path: '' }];
+  while (pending.length > 0 && problems.length < 20) {
+    const { value: current, path } = pending.pop()!;
+    if (typeof current !== 'object' || current === null) continue;
+    const entries = Object.entries(current);
+    for (let index = entries.length - 1; index >= 0; index--) {
+      const key = Array.isArray(current) ? index : entries[index][0];
+      pending.push({ value: entries[index][1], path: appendPath(path, key) });
+    }
+    if (Array.isArray(current)) continue;
+    for (const [key] of entries) {
+      if (!PROTOTYPE_KEYS.has(key)) continue;
+      const field = appendPath(path, key);
+      problems.push({
+        field,
+        message: `${field} is not accepted: "${key}" names a property every JavaScript object has`,
+      });
+    }
+  }
+  return problems;
 }
 
 /** Longest path quoted in a nesting error: a 2,000-level body must not become a 10 KB message. */
@@ -170,7 +217,8 @@ function withPosition(text: string, message: string): string {
  * JSON.parse, plus a 422 naming each non-finite number and its path: the bare `NaN`/`Infinity`/`-Infinity` that
  * Python's json.dumps writes (invalid JSON, so they are found by a second, marking pass only when parsing fails)
  * and literals such as `1e999` that JSON.parse silently turns into Infinity; and a 422 for arrays or objects
- * nested deeper than `maxDepth` (JSON_MAX_DEPTH), naming where. Anything else invalid is a 400 with the parser's
+ * nested deeper than `maxDepth` (JSON_MAX_DEPTH), naming where; and a 422 for keys of Object.prototype
+ * (`__proto__`, `constructor`, …), which later code would drop silently. Anything else invalid is a 400 with the parser's
  * own message, which gives the position.
  */
 export function parseJsonBody(text: string, maxDepth: number): unknown {
@@ -191,6 +239,7 @@ export function parseJsonBody(text: string, maxDepth: number): unknown {
     throw new NonFiniteNumberError(findNonFinite(rescued, marked.marker, marked.tokens));
   }
   const found = scan(value, maxDepth);
+  if (found === 'prototype-key') throw new ValidationFailedError(prototypeKeyProblems(value));
   if (found === 'too-deep') {
     const path = tooDeepPath(value, maxDepth);
     throw new NestingTooDeepError(
