@@ -1,5 +1,7 @@
 import { ModelRegistry } from '@app/inference';
 import { NestExpressApplication } from '@nestjs/platform-express';
+import { request as httpRequest } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import request from 'supertest';
 import { FIXTURES, startApp } from './support/app';
 
@@ -52,6 +54,40 @@ describe('API keys', () => {
       expect(res.headers['content-type']).toMatch(/application\/problem\+json/);
       expect(res.headers['www-authenticate']).toBe('Bearer');
     }
+  });
+
+  it.each([
+    ['malformed JSON', '{"features": [1,'],
+    ['a body over BODY_LIMIT', JSON.stringify({ features: new Array(200_000).fill(0.5) })],
+    ['NaN', '{"features": [NaN]}'],
+  ])('answers a caller without a key 401 whatever its body (%s)', async (_, body) => {
+    for (const path of ['/predict', '/v1/models/seed_gbc:predict']) {
+      const res = await request(server()).post(path).set('content-type', 'application/json').send(body);
+      expect(res.status).toBe(401);
+    }
+  });
+
+  it('refuses a caller without a key from its headers, without waiting for or reading its body', async () => {
+    if (!server().listening) await new Promise<void>((resolve) => server().listen(0, '127.0.0.1', resolve));
+    const { port } = server().address() as AddressInfo;
+    // A megabyte announced, ten bytes sent: an answer can only come from the headers.
+    const status = await new Promise<number>((resolve, reject) => {
+      const req = httpRequest({
+        host: '127.0.0.1',
+        port,
+        method: 'POST',
+        path: '/predict',
+        headers: { 'content-type': 'application/json', 'content-length': String(1_000_000) },
+      });
+      req.on('response', (res) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+        req.destroy();
+      });
+      req.on('error', reject);
+      req.write('{"features"');
+    });
+    expect(status).toBe(401);
   });
 
   it('rejects a wrong key and a key that is only a prefix of a real one', async () => {

@@ -5,7 +5,7 @@ import {
   checkRepresentation,
   handOverBody,
   HttpMetrics,
-  JsonBodyMiddleware,
+  JsonBody,
   RequestLog,
 } from '@app/observability';
 import { Injectable, Logger } from '@nestjs/common';
@@ -54,7 +54,7 @@ export class PredictionLane {
   constructor(
     private readonly config: AppConfig,
     private readonly keys: ApiKeys,
-    private readonly body: JsonBodyMiddleware,
+    private readonly body: JsonBody,
     private readonly predictions: PredictionService,
     private readonly requestLog: RequestLog,
     private readonly httpMetrics: HttpMetrics,

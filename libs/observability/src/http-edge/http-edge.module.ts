@@ -1,14 +1,13 @@
-import { MiddlewareConsumer, Module, NestModule, RequestMethod } from '@nestjs/common';
-import { JsonBodyMiddleware } from './json-body.middleware';
+import { Module } from '@nestjs/common';
+import { APP_INTERCEPTOR } from '@nestjs/core';
+import { JsonBody, JsonBodyInterceptor } from './json-body';
 
 /**
- * What happens to a request before a controller sees it: the JSON body parser, for every route.
- * Import it after MetricsModule: Nest runs middleware of sibling modules in import order, and a request this
- * parser rejects must already be counted by the metrics middleware.
+ * What happens to a request's body before a controller sees it: the JSON body parser, run for every handler after
+ * the guards (see JsonBodyInterceptor), and exported for the fast lane, which decodes with it.
  */
-@Module({ providers: [JsonBodyMiddleware], exports: [JsonBodyMiddleware] })
-export class HttpEdgeModule implements NestModule {
-  configure(consumer: MiddlewareConsumer): void {
-    consumer.apply(JsonBodyMiddleware).forRoutes({ path: '*', method: RequestMethod.ALL });
-  }
-}
+@Module({
+  providers: [JsonBody, { provide: APP_INTERCEPTOR, useClass: JsonBodyInterceptor }],
+  exports: [JsonBody],
+})
+export class HttpEdgeModule {}

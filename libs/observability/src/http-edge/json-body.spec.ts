@@ -19,7 +19,7 @@ class EchoController {
 
 const PROBLEM = 'application/problem+json; charset=utf-8';
 
-describe('JsonBodyMiddleware (BODY_LIMIT=1kb)', () => {
+describe('JsonBody (BODY_LIMIT=1kb)', () => {
   let app: INestApplication;
 
   beforeAll(async () => {

@@ -1,6 +1,7 @@
 import { AppConfig } from '@app/config';
-import { Injectable, NestMiddleware } from '@nestjs/common';
-import type { NextFunction, Request, Response } from 'express';
+import { CallHandler, ExecutionContext, Injectable, NestInterceptor } from '@nestjs/common';
+import type { Request } from 'express';
+import { from, Observable, switchMap } from 'rxjs';
 import type { IncomingMessage } from 'node:http';
 import {
   MalformedJsonError,
@@ -102,13 +103,13 @@ function readBody(req: Request, limit: number, limitText: string): Promise<Buffe
 }
 
 /**
- * Express' JSON parser, rebuilt as a Nest middleware (the app is created with `bodyParser: false`) so that every
- * failure is a DomainError and answered as problem+json by ProblemDetailsFilter: 413 over BODY_LIMIT, 415 for a
- * body that is not UTF-8 JSON, 400 for malformed JSON, 422 for non-finite numbers. Sets `req.body`; a request
- * without a body keeps `req.body` undefined.
+ * Express' JSON body parser, rebuilt (the app is created with `bodyParser: false`) so that every failure is a
+ * DomainError answered as problem+json by ProblemDetailsFilter: 413 over BODY_LIMIT, 415 for a body that is not
+ * UTF-8 JSON, 400 for malformed JSON, 422 for non-finite numbers, nesting past JSON_MAX_DEPTH and prototype keys.
+ * `read` sets `req.body`; a request without a body keeps `req.body` undefined.
  */
 @Injectable()
-export class JsonBodyMiddleware implements NestMiddleware {
+export class JsonBody {
   private readonly limit: number;
   private readonly limitText: string;
   private readonly maxDepth: number;
@@ -138,18 +139,34 @@ export class JsonBodyMiddleware implements NestMiddleware {
     return parseJsonBody(text, this.maxDepth);
   }
 
-  async use(req: Request, _res: Response, next: NextFunction): Promise<void> {
-    if (!BODY_METHODS.has(req.method) || !hasBody(req)) return next();
+  async read(req: Request): Promise<void> {
+    if (!BODY_METHODS.has(req.method) || !hasBody(req)) return;
     const handedOver = (req as BodyCarrier)[READ_BODY];
     // `readableEnded`: someone else (a body parser left on) has consumed the stream; waiting would hang.
-    if (handedOver === undefined && req.readableEnded) return next();
+    if (handedOver === undefined && req.readableEnded) return;
     checkRepresentation(req);
     const declared = Number(req.headers['content-length']);
     if (Number.isFinite(declared) && declared > this.limit) throw new PayloadTooLargeError(this.limitText);
 
     const raw = handedOver ?? (await readBody(req, this.limit, this.limitText));
-    if (raw.length === 0) return next();
+    if (raw.length === 0) return;
     req.body = this.decode(raw);
-    next();
+  }
+}
+
+/**
+ * Reads the body when a request has passed routing and the guards, just before the pipes need it: a caller without
+ * a valid key is refused from its headers (401) and never makes the server read or parse up to BODY_LIMIT. Requests
+ * no handler takes (404) are never read. Registered for every handler by HttpEdgeModule.
+ */
+@Injectable()
+export class JsonBodyInterceptor implements NestInterceptor {
+  constructor(private readonly body: JsonBody) {}
+
+  intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
+    if (context.getType() !== 'http') return next.handle();
+    return from(this.body.read(context.switchToHttp().getRequest<Request>())).pipe(
+      switchMap(() => next.handle()),
+    );
   }
 }
