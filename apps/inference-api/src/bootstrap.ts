@@ -1,4 +1,5 @@
 import { AppConfig } from '@app/config';
+import { configureHttpServer } from '@app/observability';
 import { NestFactory } from '@nestjs/core';
 import { NestExpressApplication } from '@nestjs/platform-express';
 import { Logger } from 'nestjs-pino';
@@ -21,6 +22,11 @@ export async function createApp(): Promise<NestExpressApplication> {
   app.set('etag', false);
   const config = app.get(AppConfig);
   if (config.get('SWAGGER_ENABLED')) setupOpenApi(app, config.get('SERVICE_VERSION'));
+  configureHttpServer(app.getHttpServer(), {
+    headersTimeoutMs: config.get('HTTP_HEADERS_TIMEOUT_MS'),
+    requestTimeoutMs: config.get('HTTP_REQUEST_TIMEOUT_MS'),
+    keepAliveTimeoutMs: config.get('HTTP_KEEPALIVE_TIMEOUT_MS'),
+  });
   const lane = app.get(PredictionLane);
   if (lane.enabled) lane.install(app.getHttpServer());
   return app;

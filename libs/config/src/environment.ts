@@ -193,6 +193,30 @@ export class Environment {
   @Max(600000)
   SHUTDOWN_TIMEOUT_MS = 10000;
 
+  /** Longest a client may take to send a request's headers; then 408 and the socket closes (slowloris). */
+  @Transform(toInteger)
+  @IsInt()
+  @Min(100)
+  @Max(600000)
+  HTTP_HEADERS_TIMEOUT_MS = 10000;
+
+  /** Longest a client may take to send a whole request, body included; then 408 and the socket closes. */
+  @Transform(toInteger)
+  @IsInt()
+  @Min(100)
+  @Max(3600000)
+  HTTP_REQUEST_TIMEOUT_MS = 30000;
+
+  /**
+   * How long an idle keep-alive connection stays open. Above the idle timeout of the load balancer in front (60 s
+   * for most), so the balancer, not the server, closes idle connections and never reuses one the server just closed.
+   */
+  @Transform(toInteger)
+  @IsInt()
+  @Min(0)
+  @Max(3600000)
+  HTTP_KEEPALIVE_TIMEOUT_MS = 65000;
+
   // --- HTTP processes ---
 
   /**
@@ -391,6 +415,11 @@ export function validateEnvironment(raw: Record<string, unknown>): Environment {
   if (env.HTTP_WORKER_INDEX !== undefined && env.HTTP_WORKER_INDEX >= env.HTTP_WORKERS) {
     problems.push(
       `HTTP_WORKER_INDEX=${env.HTTP_WORKER_INDEX}: must be below HTTP_WORKERS (${env.HTTP_WORKERS}); the primary sets it`,
+    );
+  }
+  if (env.HTTP_HEADERS_TIMEOUT_MS > env.HTTP_REQUEST_TIMEOUT_MS) {
+    problems.push(
+      `HTTP_HEADERS_TIMEOUT_MS=${env.HTTP_HEADERS_TIMEOUT_MS}: must not exceed HTTP_REQUEST_TIMEOUT_MS (${env.HTTP_REQUEST_TIMEOUT_MS})`,
     );
   }
   if (env.DRIFT_PSI_WARN > env.DRIFT_PSI_ALERT) {
