@@ -67,6 +67,28 @@ describe('ModelRepository', () => {
     );
   });
 
+  it.each([
+    [
+      'an empty model folder',
+      { 'other_model/.keep': '' },
+      'other_model/ cannot be served: it has no numeric version folder',
+    ],
+    [
+      'a version folder without model.onnx',
+      { 'third_model/1/model.json': '{}' },
+      'third_model/ cannot be served: no version folder (1) holds a model.onnx',
+    ],
+  ])('stops the start on %s beside a valid model, naming the folder and why', async (_, files, message) => {
+    const root = layout({ 'good/1/model.onnx': 'x', ...files });
+    await expect(repositoryWith({ MODEL_REPOSITORY: root }).discover()).rejects.toThrow(message);
+  });
+
+  it('leaves alone folders that cannot be model names', async () => {
+    const root = layout({ 'good/1/model.onnx': 'x', '..data/file': 'x', '.git/HEAD': 'x' });
+    const sources = await repositoryWith({ MODEL_REPOSITORY: root }).discover();
+    expect(sources.map((s) => s.name)).toEqual(['good']);
+  });
+
   it('fails clearly on an empty or missing repository', async () => {
     await expect(
       repositoryWith({ MODEL_REPOSITORY: layout({ 'readme.txt': 'x' }) }).discover(),

@@ -17,7 +17,9 @@ const MODEL_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 
 /**
  * Finds the models to serve: either the one file named by MODEL_PATH, or every `<name>/<version>/model.onnx`
- * under MODEL_REPOSITORY, keeping each name's highest numeric version.
+ * under MODEL_REPOSITORY, keeping each name's highest numeric version that holds a model.onnx. A model folder with
+ * no such version stops the start, named; folders whose names cannot be model names (`.git`, Kubernetes' `..data`)
+ * are not model folders and are left alone.
  */
 @Injectable()
 export class ModelRepository {
@@ -48,12 +50,24 @@ export class ModelRepository {
         .filter((v) => v.isDirectory() && /^\d+$/.test(v.name))
         .map((v) => v.name)
         .sort((a, b) => Number(b) - Number(a));
+      let found = false;
       for (const version of versions) {
         const path = join(root, entry.name, version, 'model.onnx');
         if (!(await isFile(path))) continue;
         const manifest = await readManifest(join(root, entry.name, version, 'model.json'));
         sources.push({ name: entry.name, version, path, manifest });
+        found = true;
         break;
+      }
+      // A model folder with nothing to serve is a mistake to name, like a corrupt model: not a silent skip.
+      if (!found) {
+        const why =
+          versions.length === 0
+            ? 'it has no numeric version folder'
+            : `no version folder (${versions.join(', ')}) holds a model.onnx`;
+        throw new Error(
+          `MODEL_REPOSITORY ${root}: ${entry.name}/ cannot be served: ${why}; expected ${entry.name}/<version>/model.onnx`,
+        );
       }
     }
     if (sources.length === 0) {
