@@ -1,6 +1,7 @@
 import { AppConfig, validateEnvironment } from '@app/config';
 import {
   HttpEdgeModule,
+  JsonBodyGuard,
   LOG_DESTINATION,
   LoggingModule,
   MetricsModule,
@@ -8,7 +9,7 @@ import {
   validationProblem,
 } from '@app/observability';
 import { Global, INestApplication, Module, Type, ValidationPipe } from '@nestjs/common';
-import { APP_FILTER, APP_PIPE } from '@nestjs/core';
+import { APP_FILTER, APP_GUARD, APP_PIPE } from '@nestjs/core';
 import { Test } from '@nestjs/testing';
 import { Logger } from 'nestjs-pino';
 
@@ -65,6 +66,7 @@ export async function createObservabilityApp(
     providers: [
       ...providers,
       { provide: APP_FILTER, useClass: ProblemDetailsFilter },
+      { provide: APP_GUARD, useClass: JsonBodyGuard },
       {
         provide: APP_PIPE,
         useValue: new ValidationPipe({

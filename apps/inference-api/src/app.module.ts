@@ -5,6 +5,7 @@ import {
   LoggingModule,
   MetricsModule,
   HttpEdgeModule,
+  JsonBodyGuard,
   ProblemDetailsFilter,
   validationProblem,
 } from '@app/observability';
@@ -42,7 +43,9 @@ export class AppModule {
         ApiKeys,
         PredictionLane,
         { provide: APP_FILTER, useClass: ProblemDetailsFilter },
+        // In this order: the key is checked from the headers before the body is read.
         { provide: APP_GUARD, useClass: ApiKeyGuard },
+        { provide: APP_GUARD, useClass: JsonBodyGuard },
         {
           provide: APP_PIPE,
           useValue: new ValidationPipe({

@@ -21,7 +21,7 @@ export { MetricsController } from './metrics/metrics.controller';
 export { HttpMetrics } from './metrics/http-metrics.middleware';
 export { HttpEdgeModule } from './http-edge/http-edge.module';
 export { configureHttpServer } from './http-edge/http-server';
-export { checkRepresentation, handOverBody, JsonBody } from './http-edge/json-body';
+export { checkRepresentation, handOverBody, JsonBody, JsonBodyGuard } from './http-edge/json-body';
 export {
   MalformedJsonError,
   NestingTooDeepError,

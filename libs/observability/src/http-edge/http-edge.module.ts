@@ -1,13 +1,9 @@
 import { Module } from '@nestjs/common';
-import { APP_INTERCEPTOR } from '@nestjs/core';
-import { JsonBody, JsonBodyInterceptor } from './json-body';
+import { JsonBody, JsonBodyGuard } from './json-body';
 
 /**
- * What happens to a request's body before a controller sees it: the JSON body parser, run for every handler after
- * the guards (see JsonBodyInterceptor), and exported for the fast lane, which decodes with it.
+ * What happens to a request's body before a controller sees it: the JSON body parser (JsonBody, which the fast lane
+ * decodes with too) and JsonBodyGuard, which an app registers as an APP_GUARD after its authentication guard.
  */
-@Module({
-  providers: [JsonBody, { provide: APP_INTERCEPTOR, useClass: JsonBodyInterceptor }],
-  exports: [JsonBody],
-})
+@Module({ providers: [JsonBody, JsonBodyGuard], exports: [JsonBody, JsonBodyGuard] })
 export class HttpEdgeModule {}

@@ -1,7 +1,6 @@
 import { AppConfig } from '@app/config';
-import { CallHandler, ExecutionContext, Injectable, NestInterceptor } from '@nestjs/common';
+import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
 import type { Request } from 'express';
-import { from, Observable, switchMap } from 'rxjs';
 import type { IncomingMessage } from 'node:http';
 import {
   MalformedJsonError,
@@ -155,18 +154,18 @@ export class JsonBody {
 }
 
 /**
- * Reads the body when a request has passed routing and the guards, just before the pipes need it: a caller without
- * a valid key is refused from its headers (401) and never makes the server read or parse up to BODY_LIMIT. Requests
- * no handler takes (404) are never read. Registered for every handler by HttpEdgeModule.
+ * Reads the body once a request has been routed and authenticated, before the pipes need it: a caller without a
+ * valid key is refused from its headers (401) and never makes the server read or parse up to BODY_LIMIT, and
+ * requests no handler takes (404) are never read. A guard rather than an interceptor because an interceptor puts
+ * every request of the Nest pipeline through RxJS (≈ 70 µs here); register it as an APP_GUARD right after the
+ * authentication guard, which Nest runs first.
  */
 @Injectable()
-export class JsonBodyInterceptor implements NestInterceptor {
+export class JsonBodyGuard implements CanActivate {
   constructor(private readonly body: JsonBody) {}
 
-  intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
-    if (context.getType() !== 'http') return next.handle();
-    return from(this.body.read(context.switchToHttp().getRequest<Request>())).pipe(
-      switchMap(() => next.handle()),
-    );
+  async canActivate(context: ExecutionContext): Promise<boolean> {
+    if (context.getType() === 'http') await this.body.read(context.switchToHttp().getRequest<Request>());
+    return true;
   }
 }
