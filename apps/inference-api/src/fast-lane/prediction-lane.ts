@@ -22,8 +22,6 @@ interface LaneRoute {
   /** The route pattern, as the metrics label it. */
   pattern: string;
   check: BodyCheck;
-  /** The model named in the path; undefined for the default model. */
-  model: string | undefined;
   instances(body: Record<string, unknown>): { instances: unknown[]; paths: string[] };
   answer(result: PredictionResult): unknown;
 }
@@ -48,8 +46,6 @@ const noop = () => undefined;
 @Injectable()
 export class PredictionLane {
   private readonly logger = new Logger(PredictionLane.name);
-  private readonly predictCheck = compileBodyCheck(PredictRequest);
-  private readonly kserveCheck = compileBodyCheck(KServePredictRequest);
 
   constructor(
     private readonly config: AppConfig,
@@ -80,8 +76,9 @@ export class PredictionLane {
   /** Takes the request if it is one of the lane's; false leaves it, untouched, to `next`. */
   take(req: IncomingMessage, res: ServerResponse, next: RequestListener): boolean {
     if (req.method !== 'POST') return false;
-    const route = this.routeOf(req.url ?? '/');
-    if (route === undefined) return false;
+    const target = this.routeOf(req.url ?? '/');
+    if (target === undefined) return false;
+    const { route, model } = target;
 
     const startedAt = performance.now();
     this.httpMetrics.begin(req, res, route.pattern, startedAt);
@@ -94,7 +91,7 @@ export class PredictionLane {
     req.on('error', noop);
     req.on('end', () => {
       const raw = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks);
-      const prepared = this.prepare(route, raw);
+      const prepared = this.prepare(route, model, raw);
       if (prepared === undefined) {
         handOverBody(req, raw);
         void next(req, res);
@@ -108,28 +105,29 @@ export class PredictionLane {
     return true;
   }
 
-  private routeOf(url: string): LaneRoute | undefined {
-    if (url === '/predict') {
-      return {
-        pattern: '/predict',
-        check: this.predictCheck,
-        model: undefined,
-        instances: (body) => ({ instances: [body.features], paths: ['features'] }),
-        answer: predictResponse,
-      };
-    }
+  /** The lane's two routes, built once: nothing but the model name differs between requests. */
+  private readonly predictRoute: LaneRoute = {
+    pattern: '/predict',
+    check: compileBodyCheck(PredictRequest),
+    instances: (body) => ({ instances: [body.features], paths: ['features'] }),
+    answer: predictResponse,
+  };
+
+  private readonly kserveRoute: LaneRoute = {
+    pattern: '/v1/models/:name:predict',
+    check: compileBodyCheck(KServePredictRequest),
+    instances: (body) => {
+      const instances = body.instances as unknown[];
+      return { instances, paths: instancePaths(instances) };
+    },
+    answer: kservePredictResponse,
+  };
+
+  /** The route a URL takes and the model it names (undefined: the default model). */
+  private routeOf(url: string): { route: LaneRoute; model: string | undefined } | undefined {
+    if (url === '/predict') return { route: this.predictRoute, model: undefined };
     const kserve = KSERVE_PREDICT.exec(url);
-    if (kserve === null) return undefined;
-    return {
-      pattern: '/v1/models/:name:predict',
-      check: this.kserveCheck,
-      model: kserve[1],
-      instances: (body) => {
-        const instances = body.instances as unknown[];
-        return { instances, paths: instancePaths(instances) };
-      },
-      answer: kservePredictResponse,
-    };
+    return kserve === null ? undefined : { route: this.kserveRoute, model: kserve[1] };
   }
 
   /** A valid key and a JSON body of known length within BODY_LIMIT: else the Nest pipeline says what is wrong. */
@@ -149,12 +147,12 @@ export class PredictionLane {
   }
 
   /** The body checked as the Nest pipeline checks it; undefined at the first failure (the pipeline words it). */
-  private prepare(route: LaneRoute, raw: Buffer): PreparedPrediction | undefined {
+  private prepare(route: LaneRoute, model: string | undefined, raw: Buffer): PreparedPrediction | undefined {
     try {
       const body = this.body.decode(raw);
       if (!route.check(body)) return undefined;
       const { instances, paths } = route.instances(body);
-      return this.predictions.prepare(route.model, instances, paths);
+      return this.predictions.prepare(model, instances, paths);
     } catch {
       return undefined;
     }
