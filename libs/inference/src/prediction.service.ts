@@ -24,6 +24,8 @@ export interface PreparedPrediction {
   rows: number[][];
   /** When checking began (`performance.now()`): `latencyMs` covers checking and predicting. */
   startedAt: number;
+  /** The rows as the client wrote them, for the prediction log (see AnsweredBatch). */
+  rowsText?: readonly string[];
 }
 
 /** Validates instances against a model, runs them and turns the outputs into predictions. */
@@ -68,7 +70,10 @@ export class PredictionService {
   }
 
   /** The asynchronous half: runs prepared rows (batched with other requests), counts and records the answers. */
-  async run({ model, rows, startedAt }: PreparedPrediction, requestId: string): Promise<PredictionResult> {
+  async run(
+    { model, rows, startedAt, rowsText }: PreparedPrediction,
+    requestId: string,
+  ): Promise<PredictionResult> {
     const outputs = await this.runner.run(model, rows);
     const predictions = interpretOutputs(model.signature, outputs, rows.length);
     this.countPredictions(model, predictions);
@@ -78,6 +83,7 @@ export class PredictionService {
       requestId,
       at: new Date(),
       rows,
+      rowsText,
       predictions,
     });
     return { model, predictions, rows, latencyMs: performance.now() - startedAt };

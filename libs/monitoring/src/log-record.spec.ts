@@ -60,6 +60,31 @@ describe('recordLines', () => {
     expect(recordLines(answered)).toBe(expectedLines(answered));
   });
 
+  it('copies rows the client wrote, which parse to the same numbers', () => {
+    const answered = {
+      ...batch(
+        [klass(1, 0.5), klass(0, 0.25)],
+        [
+          [1.5, -2e-7],
+          [300, 0],
+        ],
+      ),
+      rowsText: ['[1.50, -2E-7]', '[3e2,0.0]'],
+    };
+    const records = recordLines(answered)
+      .split('\n')
+      .filter((line) => line !== '')
+      .map((line) => parseRecord(line)!);
+    expect(records.map((record) => record.features)).toEqual(answered.rows);
+    expect(recordLines(answered)).toContain('"features":[1.50, -2E-7],');
+    expect(records).toEqual(
+      expectedLines(answered)
+        .split('\n')
+        .filter((line) => line !== '')
+        .map((line) => JSON.parse(line)),
+    );
+  });
+
   it('writes lines the readers parse back', () => {
     const answered = batch([klass('a', 0.25)], [[1.5, 2.5]]);
     const [line] = recordLines(answered).split('\n');

@@ -37,10 +37,11 @@ function jsonNumbers(values: readonly number[]): string {
 /**
  * The batch as log lines, one per row, each ending in a newline: the text `JSON.stringify` gives each of the
  * batch's LoggedPrediction records (the spec holds it to that), written out directly because at thousands of rows a
- * second the generic path and its intermediate objects cost more than the rest of the log.
+ * second the generic path and its intermediate objects cost more than the rest of the log. Features the client
+ * wrote are copied as written (`rowsText`): the same numbers once parsed, in the client's notation.
  */
-export function recordLines(batch: AnsweredBatch): string {
-  const head = `{"ts":"${batch.at.toISOString()}","model":${JSON.stringify(batch.model)},"version":${JSON.stringify(
+export function recordLines(batch: AnsweredBatch, ts = batch.at.toISOString()): string {
+  const head = `{"ts":"${ts}","model":${JSON.stringify(batch.model)},"version":${JSON.stringify(
     batch.version,
   )},"request_id":${JSON.stringify(batch.requestId)},"features":`;
   let out = '';
@@ -50,7 +51,7 @@ export function recordLines(batch: AnsweredBatch): string {
       p.task === 'classification'
         ? `"prediction":${typeof p.label === 'string' ? JSON.stringify(p.label) : jsonNumber(p.label)},"probability":${jsonNumber(p.probability)}`
         : `"prediction":${typeof p.value === 'number' ? jsonNumber(p.value) : jsonNumbers(p.value)}`;
-    out += `${head}${jsonNumbers(batch.rows[i])},${answer}}\n`;
+    out += `${head}${batch.rowsText?.[i] ?? jsonNumbers(batch.rows[i])},${answer}}\n`;
   }
   return out;
 }

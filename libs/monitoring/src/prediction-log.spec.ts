@@ -12,12 +12,12 @@ import {
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { sampleRows, seedTrainingRows, shiftFeatures } from '../../../test/support/monitoring-data';
-import { BinCounter, readCountSummary } from './count-summary';
+import { BinCounter, countsKey, readCountSummary } from './count-summary';
 import { buildDriftReport, DriftInputs } from './drift-report';
 import { countsFileName, dayOf, logFileName } from './log-files';
 import { parseRecord } from './log-record';
 import { MonitoringMetrics } from './monitoring-metrics';
-import { FLUSH_AT_ROWS, MAX_PENDING_ROWS, PredictionLog } from './prediction-log';
+import { FLUSH_AT_ROWS, MAX_PENDING_ROWS, PredictionLog, SEGMENT_ROWS } from './prediction-log';
 import { countLogDays } from './prediction-log-reader';
 import { parseReferenceProfile } from './reference-profile';
 import { LoadedReference, ReferenceProfiles } from './reference-profiles';
@@ -205,6 +205,48 @@ describe('PredictionLog', () => {
     );
   });
 
+  it('counts rows when they are recorded, on the bins the last flush found, as counting the lines would', async () => {
+    const dir = tmp('plog-counted-');
+    const current: { value?: LoadedReference } = { value: reference };
+    const log = startLog(dir, 'replica-a', current).log;
+    const summaryPath = join(dir, countsFileName(TODAY, 'replica-a'));
+    const linesCountedOn = (counter: BinCounter) => {
+      const counts = counter.empty('seed_gbc', '1');
+      for (const line of lines(join(dir, logFileName(TODAY, 'replica-a')))) {
+        const record = parseRecord(line)!;
+        counter.add(counts, record.features, record);
+      }
+      return counts;
+    };
+    log.record(batch(traffic.slice(0, 10)));
+    await log.flush();
+    // From here on the bins are known when a row is recorded: its counts are made there and then.
+    for (let i = 10; i < 200; i += 10) log.record(batch(traffic.slice(i, i + 10)));
+    expect(log['current']?.counts.get(countsKey('seed_gbc', '1'))?.counts?.n).toBe(190);
+    await log.flush();
+    expect((await readCountSummary(summaryPath))?.models).toEqual([linesCountedOn(reference.counter)]);
+
+    // A new reference between recording and writing: the rows counted on the old bins are counted again.
+    const edges = profile.features[0].kind === 'numeric' ? profile.features[0].edges : [];
+    const moved = parseReferenceProfile(
+      JSON.stringify({
+        ...profile,
+        features: profile.features.map((feature, i) =>
+          i === 0 ? { ...feature, edges: edges.map((edge) => edge + 0.25) } : feature,
+        ),
+      }),
+      REFERENCE_PATH,
+    );
+    const other: LoadedReference = { path: REFERENCE_PATH, profile: moved, counter: new BinCounter(moved) };
+    expect(other.counter.hash).not.toBe(reference.counter.hash);
+    for (let i = 200; i < 300; i += 10) log.record(batch(traffic.slice(i, i + 10)));
+    current.value = other;
+    await log.flush();
+    const summary = await readCountSummary(summaryPath);
+    expect(summary?.models).toEqual([linesCountedOn(other.counter)]);
+    expect(summary?.models[0].n).toBe(300);
+  });
+
   it('counts lines written after the last summary (a crash between the two writes)', async () => {
     const dir = tmp('plog-tail-');
     const log = startLog(dir, 'replica-a').log;
@@ -248,14 +290,27 @@ describe('PredictionLog', () => {
     expect(seen.written).toBe(15);
     expect(lines(join(dir, logFileName(TODAY, 'replica-a')))).toHaveLength(15);
 
-    // Memory stays bounded while the disk is gone: the oldest rows go, and are counted.
+    // Memory stays bounded while the disk is gone: the oldest rows go, a segment at a time, and are counted.
     rmSync(blocker, { recursive: true });
     writeFileSync(blocker, 'gone again');
     const chunk = traffic.slice(0, 100);
-    for (let i = 0; i < MAX_PENDING_ROWS / 100 + 5; i++) log.record(batch(chunk));
-    expect(seen.dropped).toBe(500);
+    for (let i = 0; i < MAX_PENDING_ROWS / 100 + 5; i++) log.record(batch(chunk, new Date(), `gone-${i}`));
+    expect(seen.dropped).toBeGreaterThanOrEqual(500);
+    expect(seen.dropped).toBeLessThanOrEqual(500 + SEGMENT_ROWS + chunk.length);
+    const dropped = seen.dropped;
+    rmSync(blocker);
+    mkdirSync(blocker);
     await log.flush();
-    expect(seen.dropped).toBe(500);
+    expect(seen.dropped).toBe(dropped);
+    // What is kept is the newest rows, in order, none twice (the folder, and its first 15 rows, went with the disk).
+    const ids = lines(join(dir, logFileName(TODAY, 'replica-a'))).map(
+      (line) => parseRecord(line)!.request_id,
+    );
+    expect(ids).toHaveLength(MAX_PENDING_ROWS + 500 - dropped);
+    const kept = [...new Set(ids)];
+    expect(kept).toEqual(
+      Array.from({ length: kept.length }, (_, k) => `gone-${MAX_PENDING_ROWS / 100 + 5 - kept.length + k}`),
+    );
   });
 
   it('writes as fast as rows come on a healthy disk: flushes early, drops nothing', async () => {

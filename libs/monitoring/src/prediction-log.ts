@@ -11,6 +11,7 @@ import {
 import { mkdir, open, truncate } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
+  addCounts,
   BinCounter,
   COUNTS_FORMAT,
   countsKey,
@@ -30,7 +31,8 @@ import {
   sanitizeHost,
   sizeOf,
 } from './log-files';
-import { observedOutput, parseRecord, recordLines } from './log-record';
+import { LoggedPrediction, observedOutput, parseRecord, recordLines } from './log-record';
+import { ArenaChunk, LineArena } from './line-arena';
 import { MonitoringMetrics } from './monitoring-metrics';
 import { ReferenceProfiles } from './reference-profiles';
 
@@ -66,13 +68,46 @@ interface DayFile {
   dirty: boolean;
 }
 
+/** The counts of one model version's rows in a segment. */
+interface SegmentCounts {
+  model: string;
+  version: string;
+  /** The bins the rows were counted on when recorded; absent while the reference was not known yet. */
+  counter?: BinCounter;
+  /** Undefined: not counted when recorded (the reference was still being looked up); counted from the file. */
+  counts?: ModelCounts;
+}
+
+/**
+ * Rows recorded for one day, waiting to be written: their lines already encoded, their bin counts already made.
+ * Nothing of the requests themselves is kept, so waiting rows cost the garbage collector nothing.
+ */
+interface Segment {
+  day: string;
+  /** The encoded lines, in order. */
+  chunks: ArenaChunk[];
+  bytes: number;
+  rows: number;
+  counts: Map<string, SegmentCounts>;
+}
+
+/**
+ * Rows after which a segment is closed and the next one begins: the unit in which rows are dropped when the disk
+ * refuses writes for long, so what a dead disk loses is the oldest rows, to within this many.
+ */
+export const SEGMENT_ROWS = 1_024;
+
+/** Size of the arena's slabs the lines are encoded into. */
+const SLAB_BYTES = 1 << 20;
+
 /**
  * The prediction log: every answered row becomes one JSON line in `<dir>/<day>.<host>.jsonl`, and the bin counts
  * of those rows on the reference profile's frozen bins are kept beside it in `<day>.<host>.counts.json`.
  *
- * `record` only pushes onto an in-memory buffer; a timer writes it every PREDICTION_LOG_FLUSH_MS with one append
- * per file, and shutdown writes the rest after the HTTP server has drained. A failing disk never reaches a
- * prediction: it is counted, logged at most every 30 s, and the rows wait (bounded) for the next flush.
+ * `record` encodes the lines and counts the rows into memory, no I/O; a timer writes what waits every
+ * PREDICTION_LOG_FLUSH_MS (sooner past FLUSH_AT_ROWS) with one append per file, and shutdown writes the rest after
+ * the HTTP server has drained. A failing disk never reaches a prediction: it is counted, logged at most every
+ * 30 s, and the rows wait (bounded) for the next flush.
  */
 @Injectable()
 export class PredictionLog implements PredictionSink, OnApplicationBootstrap, OnApplicationShutdown {
@@ -82,8 +117,15 @@ export class PredictionLog implements PredictionSink, OnApplicationBootstrap, On
   private readonly host: string;
   private readonly flushMs: number;
   private readonly retentionDays: number;
-  private pending: AnsweredBatch[] = [];
+  /** Closed segments, oldest first, then `current`, the one `record` appends to. */
+  private pending: Segment[] = [];
+  private current?: Segment;
+  /** Rows in `pending` and `current`. */
   private pendingRows = 0;
+  /** Where the lines are encoded; what it holds beyond `current`'s chunks is `current`'s too. */
+  private readonly arena = new LineArena(SLAB_BYTES);
+  /** The bins each model version's rows are counted on when recorded, as the last flush found them. */
+  private readonly counters = new Map<string, BinCounter | null>();
   private timer?: NodeJS.Timeout;
   private chain: Promise<void> = Promise.resolve();
   private busy = false;
@@ -111,13 +153,66 @@ export class PredictionLog implements PredictionSink, OnApplicationBootstrap, On
     this.host = host === undefined ? defaultHost() : sanitizeHost(host);
   }
 
-  /** The hot path: no I/O, no await, nothing that can throw into a prediction. */
+  /** The hot path: encodes and counts in memory; no I/O, no await, nothing that can throw into a prediction. */
   record(batch: AnsweredBatch): void {
-    if (!this.enabled || batch.rows.length === 0) return;
-    this.pending.push(batch);
-    this.pendingRows += batch.rows.length;
+    const rows = batch.rows.length;
+    if (!this.enabled || rows === 0) return;
+    const ts = batch.at.toISOString();
+    const segment = this.segmentFor(ts.slice(0, 10));
+    segment.bytes += this.arena.write(recordLines(batch, ts), () => this.takeArena(segment));
+    this.count(segment, batch);
+    segment.rows += rows;
+    this.pendingRows += rows;
     if (this.pendingRows > MAX_PENDING_ROWS) this.dropOldest();
     else if (this.pendingRows >= FLUSH_AT_ROWS) this.flushEarly();
+  }
+
+  /** The segment that takes the day's next rows: `current`, unless it is of another day or full. */
+  private segmentFor(day: string): Segment {
+    const current = this.current;
+    if (current !== undefined && current.day === day && current.rows < SEGMENT_ROWS) return current;
+    this.closeSegment();
+    const segment: Segment = { day, chunks: [], bytes: 0, rows: 0, counts: new Map() };
+    this.current = segment;
+    return segment;
+  }
+
+  /** Moves `current` to `pending`, with its lines still in the arena. */
+  private closeSegment(): void {
+    const segment = this.current;
+    if (segment === undefined) return;
+    this.takeArena(segment);
+    this.pending.push(segment);
+    this.current = undefined;
+  }
+
+  /** Hands the segment the lines encoded for it since the last hand-over. */
+  private takeArena(segment: Segment): void {
+    const chunk = this.arena.take();
+    if (chunk) segment.chunks.push(chunk);
+  }
+
+  /** Counts the rows on the bins the last flush found; before the first flush they are counted from the file. */
+  private count(segment: Segment, batch: AnsweredBatch): void {
+    const key = countsKey(batch.model, batch.version);
+    let entry = segment.counts.get(key);
+    if (entry === undefined) {
+      const counter = this.counters.get(key);
+      entry = { model: batch.model, version: batch.version };
+      if (counter === null) entry.counts = unbinned(batch.model, batch.version);
+      else if (counter !== undefined) {
+        entry.counter = counter;
+        entry.counts = counter.empty(batch.model, batch.version);
+      }
+      segment.counts.set(key, entry);
+    }
+    const { counts, counter } = entry;
+    if (counts === undefined) return;
+    if (counter === undefined) {
+      counts.n += batch.rows.length;
+      return;
+    }
+    batch.rows.forEach((features, i) => counter.add(counts, features, observedOutput(batch.predictions[i])));
   }
 
   /** A flush now, unless one is running or queued; while the disk refuses writes, retries keep to the timer. */
@@ -179,70 +274,78 @@ export class PredictionLog implements PredictionSink, OnApplicationBootstrap, On
     return run;
   }
 
+  /** Writes the waiting segments, one append per run of the same day; on a failure the rest wait, in order. */
   private async writePending(): Promise<void> {
+    this.closeSegment();
     if (this.pending.length === 0) return;
-    const batches = this.pending;
+    const segments = this.pending;
     this.pending = [];
     this.pendingRows = 0;
     this.references = new Map();
-    const byDay = new Map<string, AnsweredBatch[]>();
-    for (const batch of batches) {
-      const day = dayOf(batch.at);
-      const list = byDay.get(day) ?? [];
-      list.push(batch);
-      byDay.set(day, list);
-    }
-    for (const [day, dayBatches] of byDay) {
+    for (let start = 0; start < segments.length;) {
+      let end = start + 1;
+      while (end < segments.length && segments[end].day === segments[start].day) end++;
+      const run = segments.slice(start, end);
       try {
-        this.metrics.recordsWritten(await this.append(day, dayBatches));
+        this.metrics.recordsWritten(await this.append(run[0].day, run));
         this.failing = false;
       } catch (error) {
-        this.requeue(dayBatches);
+        this.requeue(segments.slice(start));
         this.writeFailed(error);
+        return;
       }
+      start = end;
     }
     // Only yesterday and today can still get rows.
-    for (const day of this.files.keys())
-      if (!byDay.has(day) && day < dayOf(new Date(Date.now() - DAY_MS))) this.files.delete(day);
+    const yesterday = dayOf(new Date(Date.now() - DAY_MS));
+    for (const day of this.files.keys()) if (day < yesterday) this.files.delete(day);
   }
 
-  /** Appends the batches' rows to the day's file and counts them; returns how many rows were written. */
-  private async append(day: string, batches: readonly AnsweredBatch[]): Promise<number> {
+  /** Appends the segments' lines to the day's file and adds their counts; returns how many rows were written. */
+  private async append(day: string, segments: readonly Segment[]): Promise<number> {
     let file = await this.open(day);
     if (file.dirty) file = await this.recover(file);
     // Entries first: a changed reference recounts the rows already in the file, before these are added.
-    const entries = new Map<string, { entry: ModelCounts; counter?: BinCounter }>();
-    for (const batch of batches) {
-      const key = countsKey(batch.model, batch.version);
-      if (!entries.has(key)) entries.set(key, await this.entryFor(file, batch.model, batch.version));
+    const entries = new Map<string, CountTarget>();
+    for (const segment of segments) {
+      for (const [key, { model, version }] of segment.counts) {
+        if (!entries.has(key)) entries.set(key, await this.entryFor(file, model, version));
+      }
     }
-    // Encoded slice by slice and written with one writev: one 30 MB string would be encoded in a single turn.
-    const chunks: Buffer[] = [];
-    await inSlices(batches, (slice) => chunks.push(Buffer.from(slice.map(recordLines).join(''))));
+    const start = file.bytes;
     try {
-      await appendChunks(file.logPath, chunks);
+      await appendChunks(
+        file.logPath,
+        segments.flatMap((segment) => segment.chunks.map((chunk) => chunk.bytes)),
+      );
     } catch (error) {
       file.dirty = true;
       throw error;
     }
-    file.bytes += chunks.reduce((total, chunk) => total + chunk.length, 0);
-    let rows = 0;
-    await inSlices(batches, (slice) => {
-      for (const batch of slice) {
-        const { entry, counter } = entries.get(countsKey(batch.model, batch.version))!;
-        rows += batch.rows.length;
-        if (!counter) {
-          entry.n += batch.rows.length;
-          continue;
-        }
-        batch.rows.forEach((features, i) =>
-          counter.add(entry, features, observedOutput(batch.predictions[i])),
-        );
-      }
-    });
+    file.bytes += segments.reduce((total, segment) => total + segment.bytes, 0);
+    for (const segment of segments) this.arena.release(segment.chunks);
+    // A model version whose rows were all counted on the file's bins adds its counts; any other (a reference that
+    // changed or was not known yet when they were recorded) is counted again from the lines just written.
+    const recount = new Set<string>();
+    for (const segment of segments) {
+      for (const [key, { counts }] of segment.counts)
+        if (counts === undefined || counts.bins !== entries.get(key)!.entry.bins) recount.add(key);
+    }
+    for (const segment of segments) {
+      for (const [key, { counts }] of segment.counts)
+        if (!recount.has(key)) addCounts(entries.get(key)!.entry, counts!);
+    }
+    if (recount.size > 0) {
+      await countLines(file.logPath, start, file.bytes, (record) =>
+        recount.has(countsKey(record.model, record.version))
+          ? entries.get(countsKey(record.model, record.version))
+          : undefined,
+      );
+    }
+    for (const [key, { counter }] of entries) this.counters.set(key, counter ?? null);
     // The rows are written; a summary that cannot be saved only makes readers read the log's tail.
     await this.saveCounts(file).catch((error: unknown) => this.writeFailed(error));
-    return rows;
+    return segments.reduce((total, segment) => total + segment.rows, 0);
   }
 
   /** This process's view of a day file: created, its torn tail cut, its counts caught up with its lines. */
@@ -266,13 +369,9 @@ export class PredictionLog implements PredictionSink, OnApplicationBootstrap, On
     }
     // Lines written after the last summary (a crash between the append and the summary) are counted now.
     if (file.bytes < size) {
-      for await (const line of readLines(file.logPath, file.bytes, size)) {
-        const record = parseRecord(line);
-        if (!record) continue;
-        const { entry, counter } = await this.entryFor(file, record.model, record.version);
-        if (counter) counter.add(entry, record.features, record);
-        else entry.n++;
-      }
+      await countLines(file.logPath, file.bytes, size, (record) =>
+        this.entryFor(file, record.model, record.version),
+      );
       file.bytes = size;
       await this.saveCounts(file);
     }
@@ -298,23 +397,16 @@ export class PredictionLog implements PredictionSink, OnApplicationBootstrap, On
    * new or changed, the rows already in the file are counted again on the new bins, so a summary always matches
    * the profile it names.
    */
-  private async entryFor(
-    file: DayFile,
-    model: string,
-    version: string,
-  ): Promise<{ entry: ModelCounts; counter?: BinCounter }> {
+  private async entryFor(file: DayFile, model: string, version: string): Promise<CountTarget> {
     const key = countsKey(model, version);
     const counter = await this.counterFor(model, version);
     const existing = file.counts.get(key);
     if (existing && existing.bins === (counter?.hash ?? null)) return { entry: existing, counter };
     const entry = counter ? counter.empty(model, version) : unbinned(model, version);
     if (existing && file.bytes > 0) {
-      for await (const line of readLines(file.logPath, 0, file.bytes)) {
-        const record = parseRecord(line);
-        if (!record || record.model !== model || record.version !== version) continue;
-        if (counter) counter.add(entry, record.features, record);
-        else entry.n++;
-      }
+      await countLines(file.logPath, 0, file.bytes, (record) =>
+        record.model === model && record.version === version ? { entry, counter } : undefined,
+      );
     }
     file.counts.set(key, entry);
     return { entry, counter };
@@ -350,20 +442,25 @@ export class PredictionLog implements PredictionSink, OnApplicationBootstrap, On
     });
   }
 
-  private requeue(batches: AnsweredBatch[]): void {
-    this.pending = [...batches, ...this.pending];
-    this.pendingRows = this.pending.reduce((sum, batch) => sum + batch.rows.length, 0);
+  /** Puts segments that could not be written back in front of those recorded since, in order. */
+  private requeue(segments: Segment[]): void {
+    this.pending = [...segments, ...this.pending];
+    this.pendingRows = [...this.pending, ...(this.current ? [this.current] : [])].reduce(
+      (sum, segment) => sum + segment.rows,
+      0,
+    );
     if (this.pendingRows > MAX_PENDING_ROWS) this.dropOldest();
   }
 
+  /** Drops the oldest closed segments until the rows waiting are within MAX_PENDING_ROWS again. */
   private dropOldest(): void {
-    let batches = 0;
     let dropped = 0;
-    while (this.pendingRows - dropped > MAX_PENDING_ROWS && batches < this.pending.length) {
-      dropped += this.pending[batches++].rows.length;
+    while (this.pendingRows > MAX_PENDING_ROWS && this.pending.length > 0) {
+      const segment = this.pending.shift()!;
+      this.arena.release(segment.chunks);
+      dropped += segment.rows;
+      this.pendingRows -= segment.rows;
     }
-    this.pending.splice(0, batches);
-    this.pendingRows -= dropped;
     this.metrics.recordsDropped(dropped);
   }
 
@@ -396,26 +493,26 @@ export class PredictionLog implements PredictionSink, OnApplicationBootstrap, On
   }
 }
 
-/**
- * Rows handled in one event-loop turn by a flush: a second's worth of busy traffic in one go would stall requests
- * for tens of milliseconds.
- */
-const FLUSH_SLICE_ROWS = 1024;
+/** Where a logged row is counted: the counts, and the bins (none: the row is only counted in `n`). */
+interface CountTarget {
+  entry: ModelCounts;
+  counter?: BinCounter;
+}
 
-/** Runs `work` over the batches about FLUSH_SLICE_ROWS rows at a time, letting requests in between slices. */
-async function inSlices(
-  batches: readonly AnsweredBatch[],
-  work: (slice: readonly AnsweredBatch[]) => unknown,
+/** Counts the lines in bytes [start, end) of a log file into the targets `targetOf` names (none: skipped). */
+async function countLines(
+  path: string,
+  start: number,
+  end: number,
+  targetOf: (record: LoggedPrediction) => CountTarget | undefined | Promise<CountTarget | undefined>,
 ): Promise<void> {
-  for (let start = 0; start < batches.length;) {
-    let end = start;
-    let rows = 0;
-    while (end < batches.length && (end === start || rows + batches[end].rows.length <= FLUSH_SLICE_ROWS)) {
-      rows += batches[end++].rows.length;
-    }
-    if (start > 0) await new Promise((resolve) => setImmediate(resolve));
-    work(batches.slice(start, end));
-    start = end;
+  for await (const line of readLines(path, start, end)) {
+    const record = parseRecord(line);
+    if (!record) continue;
+    const target = await targetOf(record);
+    if (!target) continue;
+    if (target.counter) target.counter.add(target.entry, record.features, record);
+    else target.entry.n++;
   }
 }
 

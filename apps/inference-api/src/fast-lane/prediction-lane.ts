@@ -16,6 +16,7 @@ import { instancePaths, kservePredictResponse } from '../models/models.controlle
 import { predictResponse } from '../predict/predict.controller';
 import { PredictRequest } from '../predict/predict.dto';
 import { BodyCheck, compileBodyCheck } from './body-check';
+import { verbatimRows } from './verbatim-rows';
 
 /** One prediction route as the lane serves it. */
 interface LaneRoute {
@@ -23,6 +24,8 @@ interface LaneRoute {
   pattern: string;
   check: BodyCheck;
   instances(body: Record<string, unknown>): { instances: unknown[]; paths: string[] };
+  /** The rows as written in the body's text, when they can be copied into the prediction log as they are. */
+  rowsText(text: string, instances: unknown[]): string[] | undefined;
   answer(result: PredictionResult): unknown;
 }
 
@@ -110,6 +113,7 @@ export class PredictionLane {
     pattern: '/predict',
     check: compileBodyCheck(PredictRequest),
     instances: (body) => ({ instances: [body.features], paths: ['features'] }),
+    rowsText: (text) => verbatimRows(text, 1, false),
     answer: predictResponse,
   };
 
@@ -120,6 +124,9 @@ export class PredictionLane {
       const instances = body.instances as unknown[];
       return { instances, paths: instancePaths(instances) };
     },
+    // Rows written as objects keyed by feature name are not in the model's order: the log formats those.
+    rowsText: (text, instances) =>
+      instances.every(Array.isArray) ? verbatimRows(text, instances.length, true) : undefined,
     answer: kservePredictResponse,
   };
 
@@ -149,10 +156,11 @@ export class PredictionLane {
   /** The body checked as the Nest pipeline checks it; undefined at the first failure (the pipeline words it). */
   private prepare(route: LaneRoute, model: string | undefined, raw: Buffer): PreparedPrediction | undefined {
     try {
-      const body = this.body.decode(raw);
+      const { text, value: body } = this.body.decodeWithText(raw);
       if (!route.check(body)) return undefined;
       const { instances, paths } = route.instances(body);
-      return this.predictions.prepare(model, instances, paths);
+      const prepared = this.predictions.prepare(model, instances, paths);
+      return { ...prepared, rowsText: route.rowsText(text, instances) };
     } catch {
       return undefined;
     }
