@@ -95,8 +95,6 @@ FROM ${RUNTIME_IMAGE} AS runtime
 COPY --from=node /node /usr/local/bin/node
 COPY --from=node /rootfs/etc/passwd /rootfs/etc/group /etc/
 COPY --from=node --chown=10001:10001 /rootfs/app/data /app/data
-# The Helm chart's preStop hook runs `sleep` so that endpoints drop the pod before SIGTERM: Debian's (40 KB, libc).
-COPY --from=node /usr/bin/sleep /usr/bin/sleep
 
 WORKDIR /app
 ENV NODE_ENV=production \

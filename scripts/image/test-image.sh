@@ -161,7 +161,6 @@ const labels = {
   '/usr/local/bin/node': 'node binary (stripped)',
   '/etc/': 'user 10001 in /etc/passwd and /etc/group',
   '/app/data': '/app/data, owned by 10001',
-  '/usr/bin/sleep': "sleep, for the chart's preStop hook",
   './node_modules': 'node_modules (onnxruntime linux/x64, piscina, Swagger UI)',
   './': 'package.json',
   './models': 'models/ (the default model)',

@@ -154,20 +154,23 @@ describe('helm chart helm/ml-inference', () => {
     expect(api.ports).toEqual([{ name: 'http', containerPort: 3000, protocol: 'TCP' }]);
   });
 
-  it('drains on shutdown: preStop sleep, then SIGTERM with time to finish inside the grace period', () => {
+  it('drains on shutdown without a preStop sleep: the service answers for SHUTDOWN_DELAY_MS, inside the grace period', () => {
     for (const manifests of [defaults, production]) {
       const pod = find(manifests, 'Deployment').spec.template.spec;
       const config = find(manifests, 'ConfigMap').data;
-      const sleep = Number(pod.containers[0].lifecycle.preStop.exec.command[1]);
-      expect(pod.containers[0].lifecycle.preStop.exec.command[0]).toBe('sleep');
-      expect(sleep).toBeGreaterThan(0);
-      expect(pod.terminationGracePeriodSeconds).toBeGreaterThan(
-        sleep + Number(config.SHUTDOWN_TIMEOUT_MS) / 1000,
+      // The image has no shell and no sleep: the service itself keeps answering while endpoints catch up.
+      expect(pod.containers[0].lifecycle).toBeUndefined();
+      expect(Number(config.SHUTDOWN_DELAY_MS)).toBeGreaterThan(0);
+      expect(pod.terminationGracePeriodSeconds * 1000).toBeGreaterThan(
+        Number(config.SHUTDOWN_DELAY_MS) + Number(config.SHUTDOWN_TIMEOUT_MS),
       );
     }
+    expect(find(defaults, 'ConfigMap').data.SHUTDOWN_DELAY_MS).toBe('5000');
     expect(renderError({ set: ['shutdown.terminationGracePeriodSeconds=15'] })).toMatch(
-      /terminationGracePeriodSeconds \(15\) must exceed .* \(20\)/,
+      /terminationGracePeriodSeconds \(15\) must exceed .* \(15000 ms\)/,
     );
+    // A value of the old chart is named, not silently ignored.
+    expect(renderError({ set: ['shutdown.preStopSleepSeconds=10'] })).toMatch(/preStopSleepSeconds/);
   });
 
   it('runs the weekly drift check as a CronJob with the CLI on the shared volume, and turns the in-process one off', () => {
@@ -297,6 +300,7 @@ describe('helm chart helm/ml-inference', () => {
     const data = find(defaults, 'ConfigMap').data as Record<string, string>;
     for (const key of Object.keys(data)) expect(known).toContain(key);
     for (const key of [
+      'SHUTDOWN_DELAY_MS',
       'SHUTDOWN_TIMEOUT_MS',
       'PREDICTION_LOG_DIR',
       'DRIFT_REPORT_DIR',

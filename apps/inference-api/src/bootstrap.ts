@@ -1,5 +1,5 @@
 import { AppConfig } from '@app/config';
-import { configureHttpServer } from '@app/observability';
+import { ConnectionDrain, configureHttpServer } from '@app/observability';
 import { NestFactory } from '@nestjs/core';
 import { NestExpressApplication } from '@nestjs/platform-express';
 import { Logger } from 'nestjs-pino';
@@ -29,5 +29,7 @@ export async function createApp(): Promise<NestExpressApplication> {
   });
   const lane = app.get(PredictionLane);
   if (lane.enabled) lane.install(app.getHttpServer());
+  // After the lane, which takes Express' place among the request listeners: the drain's listener goes before both.
+  app.get(ConnectionDrain).install(app.getHttpServer());
   return app;
 }

@@ -117,9 +117,9 @@ upgrades (read back from the Secret in the cluster), so a default install is nev
 {{- if and (eq .Values.models.source "volume") (not .Values.models.existingClaim) }}
 {{- fail "models.source=volume needs models.existingClaim: a claim holding <name>/<version>/model.onnx folders" }}
 {{- end }}
-{{- $drain := add (int .Values.shutdown.preStopSleepSeconds) (div (int .Values.config.shutdownTimeoutMs) 1000) }}
-{{- if le (int .Values.shutdown.terminationGracePeriodSeconds) $drain }}
-{{- fail (printf "shutdown.terminationGracePeriodSeconds (%d) must exceed preStopSleepSeconds + config.shutdownTimeoutMs/1000 (%d), or Kubernetes kills the pod mid-drain" (int .Values.shutdown.terminationGracePeriodSeconds) $drain) }}
+{{- $drainMs := add (int .Values.config.shutdownDelayMs) (int .Values.config.shutdownTimeoutMs) }}
+{{- if le (mul (int .Values.shutdown.terminationGracePeriodSeconds) 1000) $drainMs }}
+{{- fail (printf "shutdown.terminationGracePeriodSeconds (%d) must exceed config.shutdownDelayMs + config.shutdownTimeoutMs (%d ms), or Kubernetes kills the pod mid-drain" (int .Values.shutdown.terminationGracePeriodSeconds) $drainMs) }}
 {{- end }}
 {{- end }}
 

@@ -126,6 +126,15 @@ describe('validateEnvironment', () => {
     ]);
   });
 
+  it('reads the shutdown grace and drain limit, in whole milliseconds', () => {
+    expect(validateEnvironment({})).toMatchObject({ SHUTDOWN_DELAY_MS: 0, SHUTDOWN_TIMEOUT_MS: 10000 });
+    expect(validateEnvironment({ SHUTDOWN_DELAY_MS: '5000' }).SHUTDOWN_DELAY_MS).toBe(5000);
+    expect(problemsOf({ SHUTDOWN_DELAY_MS: '5s', SHUTDOWN_TIMEOUT_MS: '-1' })).toEqual([
+      expect.stringMatching(/^SHUTDOWN_DELAY_MS="5s": .*integer/),
+      expect.stringMatching(/^SHUTDOWN_TIMEOUT_MS=-1: .*not be less than 0/),
+    ]);
+  });
+
   it('accepts .env.example as it ships', () => {
     const example = parse(readFileSync(join(ROOT, '.env.example')));
     expect(Object.keys(example).length).toBeGreaterThan(10);

@@ -186,7 +186,21 @@ export class Environment {
   @IsBoolean()
   FAST_LANE_ENABLED = true;
 
-  /** Longest time in-flight requests get to finish after SIGTERM before the process exits anyway. */
+  /**
+   * After SIGTERM, how long the server goes on answering (readiness already 503, every response closing its
+   * connection) before it stops accepting connections: the time endpoints and load balancers take to stop sending.
+   * The Helm chart sets it instead of a preStop sleep; 0 stops accepting at once.
+   */
+  @Transform(toInteger)
+  @IsInt()
+  @Min(0)
+  @Max(600000)
+  SHUTDOWN_DELAY_MS = 0;
+
+  /**
+   * Longest time in-flight requests and the last prediction-log write get once the server has stopped accepting
+   * (after SHUTDOWN_DELAY_MS) before the process exits anyway, with code 1.
+   */
   @Transform(toInteger)
   @IsInt()
   @Min(0)

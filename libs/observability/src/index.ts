@@ -20,6 +20,7 @@ export { GroupMetricsSource, localRegistrySnapshot } from './metrics/process-gro
 export { MetricsController } from './metrics/metrics.controller';
 export { HttpMetrics } from './metrics/http-metrics.middleware';
 export { HttpEdgeModule } from './http-edge/http-edge.module';
+export { ConnectionDrain } from './http-edge/connection-drain';
 export { configureHttpServer } from './http-edge/http-server';
 export { checkRepresentation, handOverBody, JsonBody, JsonBodyGuard } from './http-edge/json-body';
 export {

@@ -8,8 +8,8 @@ import { RestartBackoff } from './restart-backoff';
 /** How long a scrape waits for every worker's registry before it fails (Prometheus' own timeout is 10 s). */
 const COLLECT_TIMEOUT_MS = 5_000;
 /**
- * Workers exit by themselves (code 1) SHUTDOWN_TIMEOUT_MS after SIGTERM; the primary waits this much longer so
- * their own lines say what was still running, then kills what is left.
+ * Workers exit by themselves (code 1) SHUTDOWN_DELAY_MS + SHUTDOWN_TIMEOUT_MS after SIGTERM; the primary waits this
+ * much longer so their own lines say what was still running, then kills what is left.
  */
 const EXIT_GRACE_MS = 1_000;
 
@@ -34,7 +34,7 @@ interface Collection {
   finish(error?: Error): void;
 }
 
-type PrimarySettings = Pick<Environment, 'HTTP_WORKERS' | 'SHUTDOWN_TIMEOUT_MS'>;
+type PrimarySettings = Pick<Environment, 'HTTP_WORKERS' | 'SHUTDOWN_DELAY_MS' | 'SHUTDOWN_TIMEOUT_MS'>;
 
 /**
  * The node:cluster primary: forks HTTP_WORKERS workers (each runs the whole app and listens on the shared port),
@@ -47,7 +47,7 @@ type PrimarySettings = Pick<Environment, 'HTTP_WORKERS' | 'SHUTDOWN_TIMEOUT_MS'>
  *   worker how many of the group are ready, so /ready on any of them is 200 only when all are;
  * - answers a worker's scrape of /metrics with the whole group's metrics;
  * - on SIGTERM or SIGINT passes SIGTERM to every worker, each drains as a single process does, and exits 0 once
- *   all of them exited 0 (1 if one failed or they took longer than SHUTDOWN_TIMEOUT_MS).
+ *   all of them exited 0 (1 if one failed or they took longer than SHUTDOWN_DELAY_MS + SHUTDOWN_TIMEOUT_MS).
  */
 export class HttpPrimary {
   private readonly slots: Slot[];
@@ -199,14 +199,16 @@ export class HttpPrimary {
     this.log.info(`${reason}: stopping ${count}`, { workers: running.length });
     // A signal, not cluster's worker.kill(), which disconnects first: each worker drains as a single process does.
     for (const slot of running) slot.worker?.process.kill('SIGTERM');
+    // Each worker answers for SHUTDOWN_DELAY_MS, then has SHUTDOWN_TIMEOUT_MS to drain.
+    const limitMs = this.settings.SHUTDOWN_DELAY_MS + this.settings.SHUTDOWN_TIMEOUT_MS;
     setTimeout(() => {
       const left = this.slots.filter((slot) => slot.worker !== undefined);
       this.log.error(
-        `HTTP workers ${left.map((slot) => slot.index).join(', ')} did not stop within ${this.settings.SHUTDOWN_TIMEOUT_MS} ms; killing them`,
+        `HTTP workers ${left.map((slot) => slot.index).join(', ')} did not stop within ${limitMs} ms; killing them`,
       );
       for (const slot of left) slot.worker?.process.kill('SIGKILL');
       process.exit(1);
-    }, this.settings.SHUTDOWN_TIMEOUT_MS + EXIT_GRACE_MS).unref();
+    }, limitMs + EXIT_GRACE_MS).unref();
     this.exitOnceAllStopped();
   }
 
