@@ -29,7 +29,6 @@ export async function createApp(): Promise<NestExpressApplication> {
   });
   const lane = app.get(PredictionLane);
   if (lane.enabled) lane.install(app.getHttpServer());
-  // After the lane, which takes Express' place among the request listeners: the drain's listener goes before both.
   app.get(ConnectionDrain).install(app.getHttpServer());
   return app;
 }

@@ -1,5 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
+
+/** Node's response for the request a connection is serving (`socket._httpMessage`, stable since Node 0.x). */
+type ServingSocket = Socket & { _httpMessage?: ServerResponse | null };
 
 /**
  * Takes the app's HTTP server down without dropping a request. From `begin` on, every response — the fast lane's
@@ -11,29 +15,23 @@ import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 @Injectable()
 export class ConnectionDrain {
   private server?: Server;
-  /** Requests whose response may not have started: those `begin` must still mark. */
-  private readonly unanswered = new Set<ServerResponse>();
+  /** Open connections: at `begin`, the response each is preparing must still be marked. */
+  private readonly sockets = new Set<ServingSocket>();
   private draining = false;
 
   /**
-   * Call after every other request listener is in place (the fast lane replaces Express' own): this one goes first,
-   * so it sees each request before anything can answer it.
+   * Tracks connections, not requests: a kept-alive connection carries thousands of requests, and the prediction
+   * routes' hot path then pays nothing for the drain.
    */
   install(server: Server): void {
     this.server = server;
-    const unanswered = this.unanswered;
-    // A response emits 'close' once, when it is sent or its connection is gone. One listener for all responses
-    // (`this` is the response): the prediction routes' hot path allocates nothing for the drain.
-    function forget(this: ServerResponse): void {
-      unanswered.delete(this);
+    const sockets = this.sockets;
+    function forget(this: ServingSocket): void {
+      sockets.delete(this);
     }
-    server.prependListener('request', (_req: IncomingMessage, res: ServerResponse) => {
-      if (this.draining) {
-        res.shouldKeepAlive = false;
-        return;
-      }
-      unanswered.add(res);
-      res.on('close', forget);
+    server.on('connection', (socket: ServingSocket) => {
+      sockets.add(socket);
+      socket.once('close', forget);
     });
   }
 
@@ -43,11 +41,17 @@ export class ConnectionDrain {
 
   /** Every response not yet started, and every later one, closes its connection; the server still accepts. */
   begin(): void {
-    if (this.draining) return;
+    if (this.draining || this.server === undefined) return;
     this.draining = true;
-    // Node writes `Connection: close` instead of keep-alive and closes the socket once the response is sent.
-    for (const res of this.unanswered) if (!res.headersSent) res.shouldKeepAlive = false;
-    this.unanswered.clear();
+    // Node writes `Connection: close` instead of keep-alive and closes the socket once the response is sent. Goes
+    // first among the request listeners, before the fast lane or Express can answer.
+    this.server.prependListener('request', (_req: IncomingMessage, res: ServerResponse) => {
+      res.shouldKeepAlive = false;
+    });
+    for (const socket of this.sockets) {
+      const res = socket._httpMessage;
+      if (res && !res.headersSent) res.shouldKeepAlive = false;
+    }
   }
 
   /**
