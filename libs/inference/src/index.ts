@@ -1,4 +1,5 @@
 export * from './errors';
+export { jsonNumber, jsonNumbers, jsonScalar } from './json-text';
 export { InferenceModule } from './inference.module';
 export { type ModelRuntime } from './inference-runner';
 export { OverloadedError } from './runtime/batch-queue';

@@ -1,4 +1,4 @@
-import type { AnsweredBatch, Prediction } from '@app/inference';
+import { type AnsweredBatch, jsonNumber, jsonNumbers, jsonScalar, type Prediction } from '@app/inference';
 import type { ObservedOutput } from './reference-profile';
 
 /** One line of the prediction log. */
@@ -23,17 +23,6 @@ export function observedOutput(prediction: Prediction): ObservedOutput {
     : { prediction: prediction.value };
 }
 
-/** A number as JSON writes it: a non-finite value (never in features, but a model may emit one) is `null`. */
-function jsonNumber(value: number): string {
-  return Number.isFinite(value) ? String(value) : 'null';
-}
-
-function jsonNumbers(values: readonly number[]): string {
-  let out = '';
-  for (let i = 0; i < values.length; i++) out += (i === 0 ? '' : ',') + jsonNumber(values[i]);
-  return `[${out}]`;
-}
-
 /**
  * The batch as log lines, one per row, each ending in a newline: the text `JSON.stringify` gives each of the
  * batch's LoggedPrediction records (the spec holds it to that), written out directly because at thousands of rows a
@@ -49,7 +38,7 @@ export function recordLines(batch: AnsweredBatch, ts = batch.at.toISOString()): 
     const p = batch.predictions[i];
     const answer =
       p.task === 'classification'
-        ? `"prediction":${typeof p.label === 'string' ? JSON.stringify(p.label) : jsonNumber(p.label)},"probability":${jsonNumber(p.probability)}`
+        ? `"prediction":${jsonScalar(p.label)},"probability":${jsonNumber(p.probability)}`
         : `"prediction":${typeof p.value === 'number' ? jsonNumber(p.value) : jsonNumbers(p.value)}`;
     out += `${head}${batch.rowsText?.[i] ?? jsonNumbers(batch.rows[i])},${answer}}\n`;
   }

@@ -12,7 +12,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import type { IncomingMessage, RequestListener, Server, ServerResponse } from 'node:http';
 import { ApiKeys } from '../auth/api-keys';
 import { KServePredictRequest } from '../models/kserve.dto';
-import { instancePaths, kservePredictResponse } from '../models/models.controller';
+import { instancePaths, kservePredictResponseJson } from '../models/models.controller';
 import { predictResponse } from '../predict/predict.controller';
 import { PredictRequest } from '../predict/predict.dto';
 import { BodyCheck, compileBodyCheck } from './body-check';
@@ -26,7 +26,8 @@ interface LaneRoute {
   instances(body: Record<string, unknown>): { instances: unknown[]; paths: string[] };
   /** The rows as written in the body's text, when they can be copied into the prediction log as they are. */
   rowsText(text: string, instances: unknown[]): string[] | undefined;
-  answer(result: PredictionResult): unknown;
+  /** The controller's answer, as JSON text. */
+  answer(result: PredictionResult): string;
 }
 
 /** `/v1/models/{name}:predict` for names the model repository can serve; anything odder takes the Nest route. */
@@ -114,7 +115,7 @@ export class PredictionLane {
     check: compileBodyCheck(PredictRequest),
     instances: (body) => ({ instances: [body.features], paths: ['features'] }),
     rowsText: (text) => verbatimRows(text, 1, false),
-    answer: predictResponse,
+    answer: (result) => JSON.stringify(predictResponse(result)),
   };
 
   private readonly kserveRoute: LaneRoute = {
@@ -127,7 +128,7 @@ export class PredictionLane {
     // Rows written as objects keyed by feature name are not in the model's order: the log formats those.
     rowsText: (text, instances) =>
       instances.every(Array.isArray) ? verbatimRows(text, instances.length, true) : undefined,
-    answer: kservePredictResponse,
+    answer: kservePredictResponseJson,
   };
 
   /** The route a URL takes and the model it names (undefined: the default model). */
@@ -168,8 +169,7 @@ export class PredictionLane {
 }
 
 /** What Express' `res.json` sends, less the ETag (the app turns ETags off: predictions are not cacheable). */
-function send(res: ServerResponse, payload: unknown): void {
-  const body = JSON.stringify(payload);
+function send(res: ServerResponse, body: string): void {
   res.writeHead(200, {
     'Content-Type': 'application/json; charset=utf-8',
     'Content-Length': Buffer.byteLength(body),

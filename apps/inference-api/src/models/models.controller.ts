@@ -1,4 +1,12 @@
-import { ModelRegistry, ModelStatus, PredictionResult, PredictionService } from '@app/inference';
+import {
+  jsonNumber,
+  jsonNumbers,
+  jsonScalar,
+  ModelRegistry,
+  ModelStatus,
+  PredictionResult,
+  PredictionService,
+} from '@app/inference';
 import { Body, Controller, Get, HttpCode, Param, Post } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
 import { RequestId } from '../request-id.decorator';
@@ -66,6 +74,30 @@ export function kservePredictResponse({ model, predictions }: PredictionResult):
     model_name: model.name,
     model_version: model.version,
   };
+}
+
+/**
+ * `kservePredictResponse` as JSON: the text `JSON.stringify` gives it (the spec holds it to that), written directly
+ * because at 32 rows a request the generic path over the label-keyed probability objects costs about half as much
+ * as the inference. The fast lane answers with it.
+ */
+export function kservePredictResponseJson({ model, predictions }: PredictionResult): string {
+  let out = '{"predictions":[';
+  for (let i = 0; i < predictions.length; i++) {
+    const p = predictions[i];
+    if (i > 0) out += ',';
+    if (p.task === 'regression') {
+      out += `{"value":${typeof p.value === 'number' ? jsonNumber(p.value) : jsonNumbers(p.value)}}`;
+      continue;
+    }
+    let probabilities = '';
+    // The object's own key order, which is JSON.stringify's: integer-like labels ascending, then the others.
+    for (const label of Object.keys(p.probabilities)) {
+      probabilities += `${probabilities === '' ? '' : ','}${JSON.stringify(label)}:${jsonNumber(p.probabilities[label])}`;
+    }
+    out += `{"label":${jsonScalar(p.label)},"probability":${jsonNumber(p.probability)},"probabilities":{${probabilities}}}`;
+  }
+  return `${out}],"model_name":${JSON.stringify(model.name)},"model_version":${JSON.stringify(model.version)}}`;
 }
 
 function describeModel({ name, version, ready, model }: ModelStatus): ModelDescription {
