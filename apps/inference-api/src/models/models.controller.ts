@@ -76,6 +76,9 @@ export function kservePredictResponse({ model, predictions }: PredictionResult):
   };
 }
 
+/** Labels JSON writes between quotes as they are. */
+const PLAIN_KEY = /^[\w.-]*$/;
+
 /**
  * `kservePredictResponse` as JSON: the text `JSON.stringify` gives it (the spec holds it to that), written directly
  * because at 32 rows a request the generic path over the label-keyed probability objects costs about half as much
@@ -92,8 +95,9 @@ export function kservePredictResponseJson({ model, predictions }: PredictionResu
     }
     let probabilities = '';
     // The object's own key order, which is JSON.stringify's: integer-like labels ascending, then the others.
-    for (const label of Object.keys(p.probabilities)) {
-      probabilities += `${probabilities === '' ? '' : ','}${JSON.stringify(label)}:${jsonNumber(p.probabilities[label])}`;
+    for (const label in p.probabilities) {
+      const key = PLAIN_KEY.test(label) ? `"${label}"` : JSON.stringify(label);
+      probabilities += `${probabilities === '' ? '' : ','}${key}:${jsonNumber(p.probabilities[label])}`;
     }
     out += `{"label":${jsonScalar(p.label)},"probability":${jsonNumber(p.probability)},"probabilities":{${probabilities}}}`;
   }
