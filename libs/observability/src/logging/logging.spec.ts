@@ -1,8 +1,14 @@
-import { Controller, Get, INestApplication, Post, Req } from '@nestjs/common';
+import { Body, Controller, Get, INestApplication, Post, Req } from '@nestjs/common';
+import { IsString } from 'class-validator';
 import type { Request } from 'express';
 import { PinoLogger } from 'nestjs-pino';
 import request from 'supertest';
 import { createObservabilityApp, LogCapture } from '../../../../test/support/observability-app';
+
+class NoteRequest {
+  @IsString()
+  text!: string;
+}
 
 @Controller()
 class LoggedController {
@@ -19,6 +25,11 @@ class LoggedController {
   @Get('whoami')
   whoami(@Req() req: Request) {
     return { id: req.id };
+  }
+
+  @Post('notes')
+  note(@Body() body: NoteRequest) {
+    return body;
   }
 
   constructor(private readonly logger: PinoLogger) {}
@@ -114,6 +125,25 @@ describe('LoggingModule', () => {
     expect(logs.raw.join('')).not.toContain('query-secret');
     expect((logs.requestLines[0].req as { url: string }).url).toBe(
       '/whoami?api_key=[redacted]&page=2&Token=[redacted]&access%5Ftoken=[redacted]',
+    );
+  });
+
+  it('cuts a long URL and a long problem detail, so a request line stays under the 4 KB a pipe writes whole', async () => {
+    const query = `?page=${'p'.repeat(10_000)}`;
+    const key = 'k'.repeat(200_000);
+    await request(app.getHttpServer())
+      .post(`/notes${query}`)
+      .set('content-type', 'application/json')
+      .send(`{"text":"x","${key}":1}`)
+      .expect(422);
+    expect(logs.raw).toHaveLength(1);
+    expect(Buffer.byteLength(logs.raw[0])).toBeLessThan(4096);
+    const [line] = logs.requestLines;
+    const url = `/notes${query}`;
+    expect((line.req as { url: string }).url).toBe(`${url.slice(0, 512)}… (${url.length} characters)`);
+    const detail = `property ${key} should not exist`;
+    expect((line.problem as { detail: string }).detail).toBe(
+      `${detail.slice(0, 512)}… (${detail.length} characters)`,
     );
   });
 

@@ -47,6 +47,19 @@ export function redactUrl(url: string): string {
 }
 
 /**
+ * How much of the URL and of a problem's detail a request line keeps. The client decides how long both are (a URL up
+ * to the 16 KB header limit; an unknown key of up to BODY_LIMIT, which the detail quotes): cut, a request line stays
+ * under 4 KB, the size up to which a write to a pipe is atomic. HTTP workers share the primary's stdout, and longer
+ * lines written by two of them at once interleave into lines that are not JSON.
+ */
+const LOGGED_URL_LENGTH = 512;
+const LOGGED_DETAIL_LENGTH = 512;
+
+function cut(text: string, length: number): string {
+  return text.length > length ? `${text.slice(0, length)}… (${text.length} characters)` : text;
+}
+
+/**
  * 4xx is the client's mistake, so info; a deliberate 5xx (a model still loading, shutting down) is worth a
  * warning; only an unexpected failure is an error, and ProblemDetailsFilter has logged its stack already.
  */
@@ -90,10 +103,12 @@ export class RequestLog {
     this.logger[level](
       {
         reqId: id,
-        req: { id, method: req.method, url: redactUrl(req.url ?? '/') },
+        req: { id, method: req.method, url: cut(redactUrl(req.url ?? '/'), LOGGED_URL_LENGTH) },
         res: { statusCode: res.statusCode },
         responseTime: Math.round(performance.now() - startedAt),
-        ...(problem === undefined ? {} : { problem: { code: problem.code, detail: problem.detail } }),
+        ...(problem === undefined
+          ? {}
+          : { problem: { code: problem.code, detail: cut(problem.detail, LOGGED_DETAIL_LENGTH) } }),
       },
       finished ? 'request completed' : 'request aborted',
     );
