@@ -8,6 +8,7 @@ const ROW = [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0];
 describe('GET /metrics', () => {
   let app: NestExpressApplication;
   let exposition: string;
+  let badEscape: request.Response;
 
   beforeAll(async () => {
     app = await startApp({ MODEL_REPOSITORY: './models' });
@@ -22,6 +23,11 @@ describe('GET /metrics', () => {
       .send({ features: [1] })
       .expect(422);
     await request(server).get('/no/such/route').expect(404);
+    // Express fails to decode the parameter before any middleware runs: still answered with an id, and counted.
+    badEscape = await request(server)
+      .post('/v1/models/%zz:predict')
+      .send({ instances: [ROW] })
+      .expect(400);
     exposition = (await request(server).get('/metrics').expect(200)).text;
   });
   afterAll(() => app.close());
@@ -43,6 +49,9 @@ describe('GET /metrics', () => {
     expect(sample(/^http_requests_total\{.*method="POST".*route="\/predict".*status="422"/)).toBe(1);
     expect(sample(/^http_requests_total\{.*route="\/v1\/models\/:name:predict".*status="200"/)).toBe(1);
     expect(sample(/^http_requests_total\{.*route="unmatched".*status="404"/)).toBe(1);
+    expect(sample(/^http_requests_total\{.*route="unmatched".*status="400"/)).toBe(1);
+    expect(badEscape.body).toMatchObject({ status: 400, request_id: badEscape.headers['x-request-id'] });
+    expect(badEscape.headers['x-request-id']).toEqual(expect.any(String));
     expect(exposition).not.toMatch(/route="\/no\/such\/route"/);
     expect(sample(/^http_request_duration_seconds_count\{.*route="\/predict".*status="200"/)).toBe(1);
   });

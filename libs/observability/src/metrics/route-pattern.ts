@@ -54,7 +54,12 @@ function findRoute(req: Request): string | undefined {
     if (route === undefined || typeof route.path !== 'string' || typeof layer.match !== 'function') continue;
     if (isCatchAll(route.path)) continue;
     if (route._handlesMethod !== undefined && !route._handlesMethod(req.method)) continue;
-    if (layer.match(path)) return route.path;
+    try {
+      if (layer.match(path)) return route.path;
+    } catch {
+      // The router decodes parameters while matching: a path with a bad escape (`/v1/models/%zz`) matches nothing.
+      return undefined;
+    }
   }
   return undefined;
 }

@@ -1,7 +1,9 @@
-import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
+import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger, Optional } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { IncomingMessage, ServerResponse, STATUS_CODES } from 'node:http';
 import { DomainError, FieldProblem } from './domain-error';
+import { RequestLog } from '../logging/request-log';
+import { HttpMetrics } from '../metrics/http-metrics.middleware';
 import { recordProblem } from './problem-record';
 
 /** Where a DomainError's `type` points; the code is the last segment. */
@@ -163,9 +165,20 @@ function pathOf(req: IncomingMessage): string {
 export class ProblemDetailsFilter implements ExceptionFilter {
   private readonly logger = new Logger(ProblemDetailsFilter.name);
 
+  constructor(
+    @Optional() private readonly requestLog?: RequestLog,
+    @Optional() private readonly httpMetrics?: HttpMetrics,
+  ) {}
+
   catch(exception: unknown, host: ArgumentsHost): void {
     if (host.getType() !== 'http') throw exception;
     const http = host.switchToHttp();
-    answerWithProblem(exception, http.getRequest<Request>(), http.getResponse<Response>(), this.logger);
+    const req = http.getRequest<Request>();
+    const res = http.getResponse<Response>();
+    // A request can fail before the middleware saw it (Express decoding a route parameter such as `%zz`): it still
+    // gets its id, its request line and its count. Both calls do nothing for a request already begun.
+    this.requestLog?.begin(req, res);
+    this.httpMetrics?.begin(req, res);
+    answerWithProblem(exception, req, res, this.logger);
   }
 }
