@@ -129,6 +129,19 @@ describe('ConnectionDrain', () => {
     expect(server.listening).toBe(false);
   });
 
+  it('closes a connection that never sent a byte once the headers timeout has passed', async () => {
+    server.headersTimeout = 300;
+    const silent = connect(port, '127.0.0.1');
+    silent.on('error', () => undefined);
+    await once(server, 'connection');
+    const started = Date.now();
+    const silentClosed = once(silent, 'close');
+    await drain.close();
+    await silentClosed;
+    expect(Date.now() - started).toBeGreaterThanOrEqual(250);
+    expect(Date.now() - started).toBeLessThan(3000);
+  });
+
   it('resolves at once when the server never listened', async () => {
     const idle = new ConnectionDrain();
     idle.install(createServer());

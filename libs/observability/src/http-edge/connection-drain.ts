@@ -63,6 +63,16 @@ export class ConnectionDrain {
     const server = this.server;
     // Not listening: SIGTERM while a replacement worker loads its models, before it listens.
     if (!server?.listening) return Promise.resolve();
-    return new Promise((resolve, reject) => server.close((error) => (error ? reject(error) : resolve())));
+    const closed = new Promise<void>((resolve, reject) =>
+      server.close((error) => (error ? reject(error) : resolve())),
+    );
+    // A connection that never sent a byte is not idle to Node, and a closed server no longer times out its headers:
+    // one a load balancer opened ahead of use would hold the drain until SHUTDOWN_TIMEOUT_MS. It gets the headers
+    // timeout it would have had, then is closed; a request that was on its way still arrives and is answered.
+    const silent = setTimeout(() => {
+      for (const socket of this.sockets) if (socket.bytesRead === 0) socket.destroy();
+    }, server.headersTimeout);
+    silent.unref();
+    return closed.finally(() => clearTimeout(silent));
   }
 }
