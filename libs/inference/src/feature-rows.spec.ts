@@ -69,6 +69,14 @@ describe('toFeatureRows', () => {
     ]);
   });
 
+  it('names an unknown feature of any length cut, so a long key cannot make a longer answer', () => {
+    const named = signature({ features: ['a', 'b', 'c'] });
+    const key = 'k'.repeat(100_000);
+    const [unknown] = problems([{ a: 1, b: 2, c: 3, [key]: 4 }], named);
+    expect(unknown.field).toBe(`instances[0].${'k'.repeat(200)}… (100000 characters)`);
+    expect(unknown.message.startsWith(`${unknown.field} is not a feature`)).toBe(true);
+  });
+
   it('refuses named rows when the model has no feature names', () => {
     expect(problems([{ a: 1 }])[0].message).toMatch(/features have no names/);
   });

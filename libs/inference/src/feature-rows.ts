@@ -1,3 +1,4 @@
+import { shownKey } from '@app/observability';
 import { FieldProblem, InvalidInstancesError } from './errors';
 import { ModelSignature } from './model-signature';
 
@@ -68,7 +69,7 @@ export function toFeatureRows(
       }
       const record = instance as Record<string, unknown>;
       for (const key of Object.keys(record).filter((k) => !names.includes(k))) {
-        problem(`${path}.${key}`, `is not a feature of this model (features: ${names.join(', ')})`);
+        problem(`${path}.${shownKey(key)}`, `is not a feature of this model (features: ${names.join(', ')})`);
       }
       return names.map((name) => {
         if (!(name in record)) problem(`${path}.${name}`, 'is missing');

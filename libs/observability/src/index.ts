@@ -1,4 +1,5 @@
 export { DomainError, type DomainErrorInit, type FieldProblem } from './problems/domain-error';
+export { shownKey } from './problems/field-path';
 export {
   answerWithProblem,
   ProblemDetailsFilter,

@@ -74,3 +74,20 @@ describe('validationProblem', () => {
     expect(error.errors).toHaveLength(7);
   });
 });
+
+describe('long keys in problems', () => {
+  it('quotes a key of any length cut, with its length, in the field and the message', () => {
+    const key = 'k'.repeat(100_000);
+    const [problem] = flattenValidationErrors([
+      {
+        property: key,
+        constraints: { whitelistValidation: `property ${key} should not exist` },
+        children: [],
+      },
+    ]);
+    expect(problem.field.length).toBeLessThan(250);
+    expect(problem.message.length).toBeLessThan(300);
+    expect(problem.field).toContain('(100000 characters)');
+    expect(problem.message).toBe(`property ${problem.field.slice(2, -2)} should not exist`);
+  });
+});

@@ -1,6 +1,6 @@
 import type { ValidationError } from 'class-validator';
 import { DomainError, FieldProblem } from './domain-error';
-import { appendPath } from './field-path';
+import { appendPath, shownKey } from './field-path';
 
 /** How many field problems `detail` spells out; `errors` always has them all. */
 const DETAIL_LIMIT = 5;
@@ -35,10 +35,11 @@ export function flattenValidationErrors(errors: readonly ValidationError[], pare
   const problems: FieldProblem[] = [];
   for (const error of errors) {
     const field = appendPath(parent, error.property);
+    const shown = shownKey(error.property);
     for (const message of Object.values(error.constraints ?? {})) {
       const withPath = message.startsWith(`${error.property} `)
         ? `${field}${message.slice(error.property.length)}`
-        : message;
+        : message.split(error.property).join(shown);
       problems.push({ field, message: withPath });
     }
     if (error.children !== undefined && error.children.length > 0) {
