@@ -127,32 +127,24 @@ describe('fast lane conformance: the same answers with the lane on and off', () 
   it('logs every prediction it answered, as the pipeline does', async () => {
     // The lane logs rows as the client wrote them: the same numbers, in the client's notation.
     const written = '[0.50, -1E-3, 2.0, 3, 4, 5, 6, 7, 8, 9.000]';
-    const answer = await fetch(`http://127.0.0.1:${lanePort}/v1/models/seed_gbc:predict`, {
-      method: 'POST',
-      headers: {
-        'content-type': 'application/json',
-        authorization: `Bearer ${CORPUS_KEY}`,
-        'x-request-id': 'written-as-is',
-      },
-      body: `{"instances": [${written}, ${written}]}`,
-    });
-    expect(answer.status).toBe(200);
+    const post = (port: number) =>
+      fetch(`http://127.0.0.1:${port}/v1/models/seed_gbc:predict`, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          authorization: `Bearer ${CORPUS_KEY}`,
+          'x-request-id': 'written-as-is',
+        },
+        body: `{"instances": [${written}, ${written}]}`,
+      });
+    expect((await post(lanePort)).status).toBe(200);
+    expect((await post(pipelinePort)).status).toBe(200);
     await lane.get(PredictionLog).flush();
     const laneText = readdirSync(join(workDir, 'lane'))
       .filter((name) => name.endsWith('.jsonl'))
       .map((name) => readFileSync(join(workDir, 'lane', name), 'utf8'))
       .join('');
     expect(laneText.split(`"request_id":"written-as-is","features":${written},`)).toHaveLength(3);
-    await fetch(`http://127.0.0.1:${pipelinePort}/v1/models/seed_gbc:predict`, {
-      method: 'POST',
-      headers: {
-        'content-type': 'application/json',
-        authorization: `Bearer ${CORPUS_KEY}`,
-        'x-request-id': 'written-as-is',
-      },
-      body: `{"instances": [${written}, ${written}]}`,
-    });
-    await pipeline.get(PredictionLog).flush();
     await pipeline.get(PredictionLog).flush();
     const rows = (dir: string) =>
       readdirSync(dir)
