@@ -1,4 +1,4 @@
-import { DomainError } from '@app/observability';
+import { DomainError, type FieldProblem } from '@app/observability';
 
 export class ModelNotFoundError extends DomainError {
   constructor(name: string, known: readonly string[]) {
@@ -21,11 +21,6 @@ export class ModelNotReadyError extends DomainError {
       headers: { 'Retry-After': '1' },
     });
   }
-}
-
-export interface FieldProblem {
-  field: string;
-  message: string;
 }
 
 /** Rows that do not fit the model: wrong length, non-numbers, non-finite numbers, unknown feature names. */

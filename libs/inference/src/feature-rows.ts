@@ -1,5 +1,5 @@
-import { shownKey } from '@app/observability';
-import { FieldProblem, InvalidInstancesError } from './errors';
+import { type FieldProblem, shownKey } from '@app/observability';
+import { InvalidInstancesError } from './errors';
 import { ModelSignature } from './model-signature';
 
 /** Enough problems to fix a request without turning one bad 32×1000 batch into a megabyte of errors. */

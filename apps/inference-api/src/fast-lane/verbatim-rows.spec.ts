@@ -22,7 +22,11 @@ describe('verbatimRows', () => {
   });
 
   it.each([
-    ['a bracket inside a string of an earlier duplicate key', '{"instances":"[x]","instances":[[1],[2]]}', true],
+    [
+      'a bracket inside a string of an earlier duplicate key',
+      '{"instances":"[x]","instances":[[1],[2]]}',
+      true,
+    ],
     ['an earlier duplicate array', '{"instances":[[9]],"instances":[[1],[2]]}', true],
     ['an empty earlier duplicate', '{"features":[],"features":[1,2]}', false],
     ['a line break between numbers', '{"instances":[[1,\n2],[3,4]]}', true],
