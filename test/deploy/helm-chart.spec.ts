@@ -166,6 +166,12 @@ describe('helm chart helm/ml-inference', () => {
       );
     }
     expect(find(defaults, 'ConfigMap').data.SHUTDOWN_DELAY_MS).toBe('5000');
+    // The default cap fits the default volume (10Gi) with room for a day's logs and the reports.
+    expect(find(defaults, 'ConfigMap').data.PREDICTION_LOG_MAX_BYTES).toBe('8gb');
+    expect(find(render({ set: ['config.predictionLog.maxBytes='] }), 'ConfigMap').data).not.toHaveProperty(
+      'PREDICTION_LOG_MAX_BYTES',
+    );
+    expect(renderError({ set: ['config.predictionLog.maxBytes=lots'] })).toMatch(/maxBytes/);
     expect(renderError({ set: ['shutdown.terminationGracePeriodSeconds=15'] })).toMatch(
       /terminationGracePeriodSeconds \(15\) must exceed .* \(15000 ms\)/,
     );
@@ -303,6 +309,7 @@ describe('helm chart helm/ml-inference', () => {
       'SHUTDOWN_DELAY_MS',
       'SHUTDOWN_TIMEOUT_MS',
       'PREDICTION_LOG_DIR',
+      'PREDICTION_LOG_MAX_BYTES',
       'DRIFT_REPORT_DIR',
       'INFERENCE_WORKERS',
       'HTTP_WORKERS',

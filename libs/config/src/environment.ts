@@ -328,6 +328,14 @@ export class Environment {
   @Max(3650)
   PREDICTION_LOG_RETENTION_DAYS = 30;
 
+  /**
+   * Most bytes the prediction-log folder may hold (e.g. 20gb); past it the oldest days' logs are deleted, never
+   * today's, and their count summaries kept. Unset: no cap (retention by PREDICTION_LOG_RETENTION_DAYS only).
+   */
+  @IsOptional()
+  @Matches(/^\d+(\.\d+)?\s*(b|kb|mb|gb)?$/i, { message: 'must be a size such as 20gb, 512mb or 100000' })
+  PREDICTION_LOG_MAX_BYTES?: string;
+
   /** Longest time a logged prediction waits in memory before it is written. */
   @Transform(toInteger)
   @IsInt()

@@ -22,6 +22,8 @@ function metricsIn(registry: Registry): MonitoringMetrics {
     counter('prediction_log_records_total'),
     counter('prediction_log_write_errors_total'),
     counter('prediction_log_dropped_records_total'),
+    counter('prediction_log_deleted_bytes_total'),
+    gauge('prediction_log_disk_bytes', []),
   );
 }
 

@@ -1,5 +1,14 @@
-import { hostname } from 'node:os';
-import { defaultHost, logFileName, parseLogFileName, processHost } from './log-files';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { hostname, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  capLogFolder,
+  countsFileName,
+  defaultHost,
+  logFileName,
+  parseLogFileName,
+  processHost,
+} from './log-files';
 
 describe('processHost', () => {
   it('is the host name for a single process, and names the HTTP worker slot in a cluster', () => {
@@ -15,5 +24,59 @@ describe('processHost', () => {
       { day: '2026-11-24', host: `${defaultHost()}-0`, kind: 'log' },
       { day: '2026-11-24', host: `${defaultHost()}-1`, kind: 'log' },
     ]);
+  });
+});
+
+describe('capLogFolder', () => {
+  const day = (offset: number) =>
+    new Date(Date.UTC(2026, 10, 30) + offset * 86_400_000).toISOString().slice(0, 10);
+  const today = day(0);
+
+  function folder(): string {
+    const dir = mkdtempSync(join(tmpdir(), 'cap-'));
+    for (const offset of [-5, -4, -3, -1, 0]) {
+      for (const host of ['a', 'b']) {
+        writeFileSync(join(dir, logFileName(day(offset), host)), 'x'.repeat(1000));
+        writeFileSync(join(dir, countsFileName(day(offset), host)), '{}');
+      }
+    }
+    writeFileSync(join(dir, 'notes.txt'), 'y'.repeat(100_000));
+    return dir;
+  }
+
+  it('deletes the oldest days’ logs first, every host’s, until the folder fits, keeping every summary', async () => {
+    const dir = folder();
+    // 10 logs of 1,000 bytes and 10 summaries of 2; the cap leaves room for 6 logs.
+    const { deleted, bytes } = await capLogFolder(dir, 6_100, today);
+    expect(deleted.map((file) => file.name)).toEqual([
+      logFileName(day(-5), 'a'),
+      logFileName(day(-5), 'b'),
+      logFileName(day(-4), 'a'),
+      logFileName(day(-4), 'b'),
+    ]);
+    expect(deleted.every((file) => file.bytes === 1000)).toBe(true);
+    expect(bytes).toBe(6_020);
+    const left = readdirSync(dir);
+    expect(left.filter((name) => name.endsWith('.counts.json'))).toHaveLength(10);
+    expect(left).toContain('notes.txt');
+  });
+
+  it('never deletes today’s or yesterday’s logs, even when the folder stays over the cap', async () => {
+    const dir = folder();
+    const { deleted, bytes } = await capLogFolder(dir, 0, today);
+    expect(deleted.map((file) => file.day)).toEqual([day(-5), day(-5), day(-4), day(-4), day(-3), day(-3)]);
+    expect(bytes).toBe(4_020);
+    expect(readdirSync(dir)).toEqual(
+      expect.arrayContaining([logFileName(today, 'a'), logFileName(day(-1), 'b')]),
+    );
+  });
+
+  it('only measures without a cap, and counts only the files still there', async () => {
+    const dir = folder();
+    expect(await capLogFolder(dir, Infinity, today)).toEqual({ deleted: [], bytes: 10_020 });
+    rmSync(join(dir, logFileName(day(-5), 'a')));
+    const { deleted, bytes } = await capLogFolder(dir, 8_020, today);
+    expect(deleted.map((file) => file.name)).toEqual([logFileName(day(-5), 'b')]);
+    expect(bytes).toBe(8_020);
   });
 });

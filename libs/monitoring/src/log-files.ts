@@ -134,3 +134,47 @@ export async function deleteDaysBefore(dir: string, oldestKept: string): Promise
   }
   return removed;
 }
+
+/** A log file the disk cap deleted. */
+export interface DeletedLog {
+  name: string;
+  day: string;
+  bytes: number;
+}
+
+/**
+ * Deletes the oldest days' logs, every host's, until the folder's log and count files fit in `maxBytes`
+ * (PREDICTION_LOG_MAX_BYTES; Infinity only measures). Never a log of `today` or the day before, which writers may
+ * still append to, and never a count summary: they are small, and drift over a deleted day stays exact with them.
+ * Replicas sharing the folder may race to delete the same file: the one that finds it gone leaves it out.
+ * Returns what it deleted and the folder's size after.
+ */
+export async function capLogFolder(
+  dir: string,
+  maxBytes: number,
+  today: string,
+): Promise<{ deleted: DeletedLog[]; bytes: number }> {
+  const files = await Promise.all(
+    (await listLogFiles(dir)).map(async (file) => ({
+      ...file,
+      bytes: (await sizeOf(join(dir, file.name))) ?? 0,
+    })),
+  );
+  let bytes = files.reduce((total, file) => total + file.bytes, 0);
+  const yesterday = dayOf(new Date(Date.parse(`${today}T00:00:00Z`) - 24 * 60 * 60 * 1000));
+  const deletable = files
+    .filter((file) => file.kind === 'log' && file.day < yesterday)
+    .sort((a, b) => (a.day === b.day ? (a.name < b.name ? -1 : 1) : a.day < b.day ? -1 : 1));
+  const deleted: DeletedLog[] = [];
+  for (const { name, day, bytes: size } of deletable) {
+    if (bytes <= maxBytes) break;
+    try {
+      await rm(join(dir, name));
+      deleted.push({ name, day, bytes: size });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    }
+    bytes -= size;
+  }
+  return { deleted, bytes };
+}

@@ -12,6 +12,8 @@ export const DRIFT_CHECK_DURATION = 'model_drift_check_duration_seconds';
 export const PREDICTION_LOG_RECORDS = 'prediction_log_records_total';
 export const PREDICTION_LOG_WRITE_ERRORS = 'prediction_log_write_errors_total';
 export const PREDICTION_LOG_DROPPED = 'prediction_log_dropped_records_total';
+export const PREDICTION_LOG_DELETED_BYTES = 'prediction_log_deleted_bytes_total';
+export const PREDICTION_LOG_DISK_BYTES = 'prediction_log_disk_bytes';
 
 /**
  * Every HTTP worker shows the same drift report (the one it ran, or the newest on disk, read within a minute), so
@@ -64,6 +66,16 @@ export const MONITORING_METRIC_PROVIDERS: Provider[] = [
     name: PREDICTION_LOG_DROPPED,
     help: 'Predictions never written because the log could not be written for too long (the buffer is bounded).',
   }),
+  makeCounterProvider({
+    name: PREDICTION_LOG_DELETED_BYTES,
+    help: 'Bytes of prediction-log files deleted to keep the folder within PREDICTION_LOG_MAX_BYTES.',
+  }),
+  makeGaugeProvider({
+    name: PREDICTION_LOG_DISK_BYTES,
+    // Every worker measures the same folder: the group shows it once, not once per worker.
+    aggregator: 'max',
+    help: 'Bytes of log and count files in the prediction-log folder, at the last flush.',
+  }),
 ];
 
 type ModelLabels = 'model' | 'version';
@@ -85,6 +97,8 @@ export class MonitoringMetrics {
     @InjectMetric(PREDICTION_LOG_RECORDS) private readonly records: Counter,
     @InjectMetric(PREDICTION_LOG_WRITE_ERRORS) private readonly writeErrors: Counter,
     @InjectMetric(PREDICTION_LOG_DROPPED) private readonly dropped: Counter,
+    @InjectMetric(PREDICTION_LOG_DELETED_BYTES) private readonly deletedBytes: Counter,
+    @InjectMetric(PREDICTION_LOG_DISK_BYTES) private readonly diskBytes: Gauge,
   ) {}
 
   recordsWritten(count: number): void {
@@ -97,6 +111,14 @@ export class MonitoringMetrics {
 
   recordsDropped(count: number): void {
     this.dropped.inc(count);
+  }
+
+  logDeleted(bytes: number): void {
+    this.deletedBytes.inc(bytes);
+  }
+
+  logFolderMeasured(bytes: number): void {
+    this.diskBytes.set(bytes);
   }
 
   /**

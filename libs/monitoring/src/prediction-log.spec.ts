@@ -38,11 +38,13 @@ function config(env: Record<string, unknown>): AppConfig {
 }
 
 function fakeMetrics() {
-  const seen = { written: 0, errors: 0, dropped: 0 };
+  const seen = { written: 0, errors: 0, dropped: 0, deletedBytes: 0, diskBytes: -1 };
   const metrics = {
     recordsWritten: (n: number) => (seen.written += n),
     writeFailed: () => seen.errors++,
     recordsDropped: (n: number) => (seen.dropped += n),
+    logDeleted: (bytes: number) => (seen.deletedBytes += bytes),
+    logFolderMeasured: (bytes: number) => (seen.diskBytes = bytes),
   } as unknown as MonitoringMetrics;
   return { metrics, seen };
 }
@@ -342,6 +344,45 @@ describe('PredictionLog', () => {
     }
     expect(seen.errors).toBe(1);
     expect(seen.dropped).toBe(0);
+  });
+
+  it('keeps the folder within PREDICTION_LOG_MAX_BYTES, oldest days first, and drift over them stays exact', async () => {
+    const dir = tmp('plog-cap-');
+    const days = [9, 8, 7, 1, 0].map((ago) => new Date(Date.now() - ago * 86_400_000));
+    const writer = startLog(dir, 'replica-a').log;
+    days.forEach((at, i) => writer.record(batch(traffic.slice(i * 50, i * 50 + 50), at)));
+    await writer.flush();
+    const dayNames = days.map(dayOf);
+    const before = await countLogDays(dir, 'seed_gbc', '1', reference.counter, dayNames);
+    const logBytes = (day: string) => readFileSync(join(dir, logFileName(day, 'replica-a'))).length;
+    const total = readdirSync(dir).reduce((sum, name) => sum + readFileSync(join(dir, name)).length, 0);
+    // Room for all but the two oldest days' logs.
+    const cap = total - logBytes(dayNames[0]) - logBytes(dayNames[1]);
+
+    const { log, seen } = startLog(
+      dir,
+      'replica-a',
+      { value: reference },
+      {
+        PREDICTION_LOG_MAX_BYTES: String(cap),
+        PREDICTION_LOG_FLUSH_MS: 10,
+      },
+    );
+    log.onApplicationBootstrap();
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    await log.onApplicationShutdown();
+
+    const left = readdirSync(dir);
+    expect(left).not.toContain(logFileName(dayNames[0], 'replica-a'));
+    expect(left).not.toContain(logFileName(dayNames[1], 'replica-a'));
+    for (const day of dayNames.slice(2)) expect(left).toContain(logFileName(day, 'replica-a'));
+    for (const day of dayNames) expect(left).toContain(countsFileName(day, 'replica-a'));
+    expect(seen.deletedBytes).toBe(total - cap);
+    expect(seen.diskBytes).toBe(cap);
+    // The deleted days' summaries still give the same counts.
+    const after = await countLogDays(dir, 'seed_gbc', '1', reference.counter, dayNames);
+    expect(after.counts).toEqual(before.counts);
+    expect(after.counts.n).toBe(250);
   });
 
   it('deletes files older than the retention at start, and writes nothing when disabled', async () => {

@@ -1,5 +1,6 @@
 import { AppConfig } from '@app/config';
 import { AnsweredBatch, PredictionSink } from '@app/inference';
+import { parseByteSize } from '@app/observability';
 import {
   Inject,
   Injectable,
@@ -21,6 +22,7 @@ import {
   readCountSummary,
 } from './count-summary';
 import {
+  capLogFolder,
   countsFileName,
   cutTornTail,
   dayOf,
@@ -117,6 +119,9 @@ export class PredictionLog implements PredictionSink, OnApplicationBootstrap, On
   private readonly host: string;
   private readonly flushMs: number;
   private readonly retentionDays: number;
+  /** PREDICTION_LOG_MAX_BYTES, as set and in bytes (Infinity: no cap). */
+  private readonly maxBytesText?: string;
+  private readonly maxBytes: number;
   /** Closed segments, oldest first, then `current`, the one `record` appends to. */
   private pending: Segment[] = [];
   private current?: Segment;
@@ -150,6 +155,8 @@ export class PredictionLog implements PredictionSink, OnApplicationBootstrap, On
     this.dir = config.get('PREDICTION_LOG_DIR');
     this.flushMs = config.get('PREDICTION_LOG_FLUSH_MS');
     this.retentionDays = config.get('PREDICTION_LOG_RETENTION_DAYS');
+    this.maxBytesText = config.get('PREDICTION_LOG_MAX_BYTES');
+    this.maxBytes = this.maxBytesText === undefined ? Infinity : parseByteSize(this.maxBytesText);
     this.host = host === undefined ? defaultHost() : sanitizeHost(host);
   }
 
@@ -255,7 +262,20 @@ export class PredictionLog implements PredictionSink, OnApplicationBootstrap, On
     void this.enqueue(async () => {
       await this.writePending();
       if (this.retentionDay !== dayOf(new Date())) await this.retention();
+      await this.capFolder();
     });
+  }
+
+  /** Measures the folder and, past PREDICTION_LOG_MAX_BYTES, deletes the oldest days' logs (see capLogFolder). */
+  private async capFolder(): Promise<void> {
+    const { deleted, bytes } = await capLogFolder(this.dir, this.maxBytes, dayOf(new Date()));
+    for (const file of deleted) {
+      this.metrics.logDeleted(file.bytes);
+      this.logger.warn(
+        `prediction log folder over PREDICTION_LOG_MAX_BYTES (${this.maxBytesText}): deleted ${file.name} (${file.bytes} bytes); its count summary is kept, so drift over ${file.day} stays exact`,
+      );
+    }
+    this.metrics.logFolderMeasured(bytes);
   }
 
   /** One writer at a time; a failure is handled inside, never left as a rejected promise. */
