@@ -35,6 +35,24 @@ function toInteger({ value }: { value: unknown }): unknown {
   return typeof value === 'string' && /^\s*-?\d+\s*$/.test(value) ? Number(value) : value;
 }
 
+/** A whole number from the environment, within [min, max] (the string form is converted first). */
+function EnvInt(min: number, max?: number): PropertyDecorator {
+  return (target, key) => {
+    Transform(toInteger)(target, key);
+    IsInt()(target, key);
+    Min(min)(target, key);
+    if (max !== undefined) Max(max)(target, key);
+  };
+}
+
+/** A boolean from the environment: true/1/yes or false/0/no. */
+function EnvBool(): PropertyDecorator {
+  return (target, key) => {
+    Transform(toBoolean)(target, key);
+    IsBoolean()(target, key);
+  };
+}
+
 let packageVersion: string | undefined;
 
 /**
@@ -85,10 +103,7 @@ export class Environment {
   @IsIn(NODE_ENVS)
   NODE_ENV: (typeof NODE_ENVS)[number] = 'development';
 
-  @Transform(toInteger)
-  @IsInt()
-  @Min(0)
-  @Max(65535)
+  @EnvInt(0, 65535)
   PORT = 3000;
 
   @IsString()
@@ -108,8 +123,7 @@ export class Environment {
   SERVICE_VERSION: string = versionFromPackageJson();
 
   /** Human-readable logs for a terminal; JSON lines otherwise. */
-  @Transform(toBoolean)
-  @IsBoolean()
+  @EnvBool()
   LOG_PRETTY = false;
 
   /** Serve exactly this file; takes precedence over MODEL_REPOSITORY. */
@@ -135,10 +149,7 @@ export class Environment {
   DEFAULT_MODEL?: string = undefined;
 
   /** Most instances one KServe request may carry. */
-  @Transform(toInteger)
-  @IsInt()
-  @Min(1)
-  @Max(10000)
+  @EnvInt(1, 10000)
   MAX_BATCH_SIZE = 32;
 
   /** Largest request body, in the units Express understands (e.g. 512kb, 1mb). */
@@ -149,10 +160,7 @@ export class Environment {
    * Deepest nesting of arrays and objects a JSON body may have (the body itself is 1). The prediction contracts need
    * 3 (`{"instances": [[…]]}`); a few thousand levels would overflow the stack of the validation code.
    */
-  @Transform(toInteger)
-  @IsInt()
-  @Min(3)
-  @Max(1000)
+  @EnvInt(3, 1000)
   JSON_MAX_DEPTH = 8;
 
   /** Comma-separated API keys; several allow rotation without downtime. */
@@ -169,12 +177,10 @@ export class Environment {
   API_KEYS: string[] = [];
 
   /** Explicit opt-out of authentication in production. */
-  @Transform(toBoolean)
-  @IsBoolean()
+  @EnvBool()
   AUTH_DISABLED = false;
 
-  @Transform(toBoolean)
-  @IsBoolean()
+  @EnvBool()
   SWAGGER_ENABLED = true;
 
   /**
@@ -182,8 +188,7 @@ export class Environment {
    * path beneath Express and Nest (same checks, same code, same answers); anything else takes the Nest pipeline.
    * false sends every request through Nest.
    */
-  @Transform(toBoolean)
-  @IsBoolean()
+  @EnvBool()
   FAST_LANE_ENABLED = true;
 
   /**
@@ -191,44 +196,29 @@ export class Environment {
    * connection) before it stops accepting connections: the time endpoints and load balancers take to stop sending.
    * The Helm chart sets it instead of a preStop sleep; 0 stops accepting at once.
    */
-  @Transform(toInteger)
-  @IsInt()
-  @Min(0)
-  @Max(600000)
+  @EnvInt(0, 600000)
   SHUTDOWN_DELAY_MS = 0;
 
   /**
    * Longest time in-flight requests and the last prediction-log write get once the server has stopped accepting
    * (after SHUTDOWN_DELAY_MS) before the process exits anyway, with code 1.
    */
-  @Transform(toInteger)
-  @IsInt()
-  @Min(0)
-  @Max(600000)
+  @EnvInt(0, 600000)
   SHUTDOWN_TIMEOUT_MS = 10000;
 
   /** Longest a client may take to send a request's headers; then 408 and the socket closes (slowloris). */
-  @Transform(toInteger)
-  @IsInt()
-  @Min(100)
-  @Max(600000)
+  @EnvInt(100, 600000)
   HTTP_HEADERS_TIMEOUT_MS = 10000;
 
   /** Longest a client may take to send a whole request, body included; then 408 and the socket closes. */
-  @Transform(toInteger)
-  @IsInt()
-  @Min(100)
-  @Max(3600000)
+  @EnvInt(100, 3600000)
   HTTP_REQUEST_TIMEOUT_MS = 30000;
 
   /**
    * How long an idle keep-alive connection stays open. Above the idle timeout of the load balancer in front (60 s
    * for most), so the balancer, not the server, closes idle connections and never reuses one the server just closed.
    */
-  @Transform(toInteger)
-  @IsInt()
-  @Min(0)
-  @Max(3600000)
+  @EnvInt(0, 3600000)
   HTTP_KEEPALIVE_TIMEOUT_MS = 65000;
 
   // --- HTTP processes ---
@@ -237,10 +227,7 @@ export class Environment {
    * HTTP server processes sharing the port (node:cluster workers under a small primary), so every core serves
    * requests. 1 runs a single process with no primary at all: the value for a pod limited to one CPU.
    */
-  @Transform(toInteger)
-  @IsInt()
-  @Min(1)
-  @Max(256)
+  @EnvInt(1, 256)
   HTTP_WORKERS: number = availableParallelism();
 
   /**
@@ -271,10 +258,7 @@ export class Environment {
   INFERENCE_WORKERS?: number = undefined;
 
   /** ONNX Runtime intra-op threads per worker session; 0 divides the process's share of the cores between its workers. */
-  @Transform(toInteger)
-  @IsInt()
-  @Min(0)
-  @Max(256)
+  @EnvInt(0, 256)
   INFERENCE_THREADS = 0;
 
   /**
@@ -287,10 +271,7 @@ export class Environment {
   INFERENCE_INLINE_MAX_MS = 1;
 
   /** Most rows merged from concurrent requests into one session run. */
-  @Transform(toInteger)
-  @IsInt()
-  @Min(1)
-  @Max(100000)
+  @EnvInt(1, 100000)
   BATCH_MAX_SIZE = 64;
 
   /** How long a batch may wait for more rows; 0 never waits, it only takes what queued during the previous run. */
@@ -301,9 +282,7 @@ export class Environment {
   BATCH_MAX_DELAY_MS = 0;
 
   /** Rows waiting per model beyond which requests are shed with 503 and Retry-After. */
-  @Transform(toInteger)
-  @IsInt()
-  @Min(1)
+  @EnvInt(1)
   MAX_QUEUE_ROWS = 4096;
 
   /** Execution providers to try in order, falling back to CPU (e.g. `cuda,cpu`). */
@@ -313,8 +292,7 @@ export class Environment {
 
   // --- Prediction log and drift monitoring ---
 
-  @Transform(toBoolean)
-  @IsBoolean()
+  @EnvBool()
   PREDICTION_LOG_ENABLED = true;
 
   /** One JSONL file per UTC day and replica is written here; replicas may share the volume. */
@@ -322,10 +300,7 @@ export class Environment {
   @MinLength(1)
   PREDICTION_LOG_DIR = './data/predictions';
 
-  @Transform(toInteger)
-  @IsInt()
-  @Min(1)
-  @Max(3650)
+  @EnvInt(1, 3650)
   PREDICTION_LOG_RETENTION_DAYS = 30;
 
   /**
@@ -337,10 +312,7 @@ export class Environment {
   PREDICTION_LOG_MAX_BYTES?: string;
 
   /** Longest time a logged prediction waits in memory before it is written. */
-  @Transform(toInteger)
-  @IsInt()
-  @Min(10)
-  @Max(60000)
+  @EnvInt(10, 60000)
   PREDICTION_LOG_FLUSH_MS = 1000;
 
   @IsString()
@@ -351,20 +323,14 @@ export class Environment {
   @Matches(/^(\S+\s+){4,5}\S+$/, { message: 'must be a cron expression with 5 or 6 fields' })
   DRIFT_CRON = '0 6 * * 1';
 
-  @Transform(toBoolean)
-  @IsBoolean()
+  @EnvBool()
   DRIFT_SCHEDULE_ENABLED = true;
 
-  @Transform(toInteger)
-  @IsInt()
-  @Min(1)
-  @Max(365)
+  @EnvInt(1, 365)
   DRIFT_WINDOW_DAYS = 7;
 
   /** Fewer rows than this in the window gives "insufficient data", never an alert. */
-  @Transform(toInteger)
-  @IsInt()
-  @Min(1)
+  @EnvInt(1)
   DRIFT_MIN_SAMPLES = 200;
 
   @Transform(toNumber)
@@ -391,10 +357,7 @@ export class Environment {
   @IsUrl({ require_tld: false, require_protocol: true, protocols: ['http', 'https'] })
   ALERT_WEBHOOK_URL?: string = undefined;
 
-  @Transform(toInteger)
-  @IsInt()
-  @Min(100)
-  @Max(60000)
+  @EnvInt(100, 60000)
   ALERT_WEBHOOK_TIMEOUT_MS = 5000;
 }
 
