@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { readFile, rename, rm, writeFile } from 'node:fs/promises';
-import { binCount, binIndex } from './binning';
+import { binCount, binFinder } from './binning';
 import { binsHash, ObservedOutput, ReferenceProfile, scoreOf } from './reference-profile';
 
 /**
@@ -40,9 +40,15 @@ export const countsKey = (model: string, version: string) => `${model}\u0000${ve
 /** Counts rows into the bins of one reference profile. */
 export class BinCounter {
   readonly hash: string;
+  private readonly featureBin: Array<(value: number | string) => number>;
+  private readonly labelBin?: (value: number | string) => number;
+  private readonly scoreBin: (value: number | string) => number;
 
   constructor(readonly profile: ReferenceProfile) {
     this.hash = binsHash(profile);
+    this.featureBin = profile.features.map(binFinder);
+    this.labelBin = profile.prediction.labels ? binFinder(profile.prediction.labels) : undefined;
+    this.scoreBin = binFinder(profile.prediction.score);
   }
 
   empty(model: string, version: string): ModelCounts {
@@ -61,17 +67,16 @@ export class BinCounter {
 
   /** Adds one row; a row that does not fit the profile (another feature count) is left out and reported. */
   add(counts: ModelCounts, features: readonly number[], output: ObservedOutput): boolean {
-    const { profile } = this;
-    if (features.length !== profile.features.length) return false;
+    const { profile, featureBin, labelBin } = this;
+    if (features.length !== featureBin.length) return false;
     counts.n++;
-    for (let i = 0; i < features.length; i++)
-      counts.features[i][binIndex(profile.features[i], features[i])]++;
-    if (profile.prediction.labels) {
+    for (let i = 0; i < features.length; i++) counts.features[i][featureBin[i](features[i])]++;
+    if (labelBin) {
       const label = Array.isArray(output.prediction) ? '' : String(output.prediction);
-      counts.labels[binIndex(profile.prediction.labels, label)]++;
+      counts.labels[labelBin(label)]++;
     }
     const score = scoreOf(output, profile.prediction);
-    if (score !== undefined) counts.score[binIndex(profile.prediction.score, score)]++;
+    if (score !== undefined) counts.score[this.scoreBin(score)]++;
     return true;
   }
 }
