@@ -1,13 +1,21 @@
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   capLogFolder,
+  compressedLogFileName,
+  compressLog,
   countsFileName,
   defaultHost,
+  listLogFiles,
   logFileName,
   parseLogFileName,
   processHost,
+  readableLogs,
+  readLines,
+  removePartials,
+  restoreLog,
+  settleBothForms,
 } from './log-files';
 
 describe('processHost', () => {
@@ -21,8 +29,8 @@ describe('processHost', () => {
   it('gives file names that read back as one host per worker, as the drift check groups them', () => {
     const names = [processHost(0), processHost(1)].map((host) => logFileName('2026-11-24', host));
     expect(names.map((name) => parseLogFileName(name))).toEqual([
-      { day: '2026-11-24', host: `${defaultHost()}-0`, kind: 'log' },
-      { day: '2026-11-24', host: `${defaultHost()}-1`, kind: 'log' },
+      { day: '2026-11-24', host: `${defaultHost()}-0`, kind: 'log', compressed: false },
+      { day: '2026-11-24', host: `${defaultHost()}-1`, kind: 'log', compressed: false },
     ]);
   });
 });
@@ -78,5 +86,60 @@ describe('capLogFolder', () => {
     const { deleted, bytes } = await capLogFolder(dir, 8_020, today);
     expect(deleted.map((file) => file.name)).toEqual([logFileName(day(-5), 'b')]);
     expect(bytes).toBe(8_020);
+  });
+});
+
+describe('compressed days', () => {
+  const lines = Array.from({ length: 2000 }, (_, i) => `{"n":${i},"text":"é ${'x'.repeat(i % 50)}"}`);
+  const plainLog = () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gz-'));
+    const path = join(dir, logFileName('2026-11-20', 'a'));
+    writeFileSync(path, `${lines.join('\n')}\n`);
+    return { dir, path };
+  };
+  const read = async (path: string) => {
+    const found: string[] = [];
+    for await (const line of readLines(path)) found.push(line);
+    return found;
+  };
+
+  it('compresses a closed day into one complete, smaller form that reads back the same lines', async () => {
+    const { dir, path } = plainLog();
+    const size = statSync(path).size;
+    await compressLog(path);
+    expect(readdirSync(dir)).toEqual([compressedLogFileName('2026-11-20', 'a')]);
+    const compressed = join(dir, compressedLogFileName('2026-11-20', 'a'));
+    expect(statSync(compressed).size).toBeLessThan(size / 4);
+    expect(await read(compressed)).toEqual(lines);
+    expect(parseLogFileName(compressedLogFileName('2026-11-20', 'a'))).toEqual({
+      day: '2026-11-20',
+      host: 'a',
+      kind: 'log',
+      compressed: true,
+    });
+
+    await restoreLog(compressed);
+    expect(readdirSync(dir)).toEqual([logFileName('2026-11-20', 'a')]);
+    expect(readFileSync(path, 'utf8')).toBe(`${lines.join('\n')}\n`);
+  });
+
+  it('leaves one readable form after a crash at any step', async () => {
+    const { dir, path } = plainLog();
+    const gz = join(dir, compressedLogFileName('2026-11-20', 'a'));
+    // Killed while writing the compressed form: a partial file, never read, removed at the next start.
+    writeFileSync(`${gz}.tmp`, 'half a gzip stream');
+    expect(readableLogs(await listLogFiles(dir)).map((f) => f.name)).toEqual([
+      logFileName('2026-11-20', 'a'),
+    ]);
+    await removePartials(dir, 'a');
+    expect(readdirSync(dir)).toEqual([logFileName('2026-11-20', 'a')]);
+
+    // Killed between the rename and the removal of the original: two equal forms, read once; the start settles it.
+    await compressLog(path);
+    writeFileSync(path, `${lines.join('\n')}\n`);
+    expect(readableLogs(await listLogFiles(dir))).toHaveLength(1);
+    await settleBothForms(dir, 'a');
+    expect(readdirSync(dir)).toEqual([compressedLogFileName('2026-11-20', 'a')]);
+    expect(await read(gz)).toEqual(lines);
   });
 });

@@ -1,18 +1,26 @@
-import { createReadStream } from 'node:fs';
-import { open, readdir, rm, stat, truncate } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { open, readdir, rename, rm, stat, truncate } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { StringDecoder } from 'node:string_decoder';
+import { createGunzip, createGzip } from 'node:zlib';
 
 /**
  * The prediction log's layout on disk, shared by the writer (PredictionLog) and the readers (the drift check):
  *
  *   <dir>/<YYYY-MM-DD>.<host>.jsonl         one JSON line per prediction, per UTC day and replica
+ *   <dir>/<YYYY-MM-DD>.<host>.jsonl.gz      the same, once the day is closed and compressed (compressLog)
  *   <dir>/<YYYY-MM-DD>.<host>.counts.json   bin counts of that file's rows (see count-summary.ts)
  *
  * With several HTTP workers, `<host>` is `<host name>-<worker>` (processHost): one writer per file.
  */
 export const LOG_SUFFIX = '.jsonl';
+export const COMPRESSED_SUFFIX = '.jsonl.gz';
+/** A compressed (or restored) form being written; never read, removed at start. */
+const PARTIAL_SUFFIX = '.tmp';
 export const COUNTS_SUFFIX = '.counts.json';
 
 /** The UTC day of an instant, as files are named. */
@@ -38,20 +46,24 @@ export function processHost(worker?: number): string {
 }
 
 export const logFileName = (day: string, host: string) => `${day}.${host}${LOG_SUFFIX}`;
+export const compressedLogFileName = (day: string, host: string) => `${day}.${host}${COMPRESSED_SUFFIX}`;
 export const countsFileName = (day: string, host: string) => `${day}.${host}${COUNTS_SUFFIX}`;
 
 export interface LogFileName {
   day: string;
   host: string;
   kind: 'log' | 'counts';
+  /** A `.jsonl.gz`: a closed day's log, compressed. */
+  compressed: boolean;
 }
 
-const NAME = /^(\d{4}-\d{2}-\d{2})\.([A-Za-z0-9_-]+)(\.jsonl|\.counts\.json)$/;
+const NAME = /^(\d{4}-\d{2}-\d{2})\.([A-Za-z0-9_-]+)(\.jsonl|\.jsonl\.gz|\.counts\.json)$/;
 
 export function parseLogFileName(name: string): LogFileName | undefined {
   const match = NAME.exec(name);
   if (!match) return undefined;
-  return { day: match[1], host: match[2], kind: match[3] === LOG_SUFFIX ? 'log' : 'counts' };
+  const kind = match[3] === COUNTS_SUFFIX ? 'counts' : 'log';
+  return { day: match[1], host: match[2], kind, compressed: match[3] === COMPRESSED_SUFFIX };
 }
 
 /** Every log and count file in the folder; a missing folder has none. */
@@ -112,7 +124,14 @@ export async function cutTornTail(path: string): Promise<number> {
  */
 export async function* readLines(path: string, start = 0, end?: number): AsyncGenerator<string> {
   if (end !== undefined && end <= start) return;
-  const stream = createReadStream(path, { start, ...(end !== undefined ? { end: end - 1 } : {}) });
+  let stream: Readable;
+  if (path.endsWith(COMPRESSED_SUFFIX)) {
+    // A closed day is read whole: its count summary covers all of it, so nobody reads a tail of one.
+    if (start !== 0 || end !== undefined) throw new Error(`${path}: a compressed log is read whole`);
+    stream = createReadStream(path).pipe(createGunzip());
+  } else {
+    stream = createReadStream(path, { start, ...(end !== undefined ? { end: end - 1 } : {}) });
+  }
   // A multi-byte character may straddle two chunks: the decoder holds its first bytes back.
   const decoder = new StringDecoder('utf8');
   let rest = '';
@@ -177,4 +196,91 @@ export async function capLogFolder(
     bytes -= size;
   }
   return { deleted, bytes };
+}
+
+/**
+ * The log files readers should read: one per day and host. Both forms of a day exist only between the two last
+ * steps of compressLog or restoreLog, when they hold the same lines; the plain one is read.
+ */
+export function readableLogs<T extends LogFileName>(files: readonly T[]): T[] {
+  const plain = new Set(
+    files.filter((f) => f.kind === 'log' && !f.compressed).map((f) => `${f.day}.${f.host}`),
+  );
+  return files.filter((f) => f.kind === 'log' && !(f.compressed && plain.has(`${f.day}.${f.host}`)));
+}
+
+/** Length and SHA-256 of a stream's bytes. */
+async function digestOf(stream: Readable): Promise<string> {
+  const hash = createHash('sha256');
+  let length = 0;
+  for await (const chunk of stream as AsyncIterable<Buffer>) {
+    hash.update(chunk);
+    length += chunk.length;
+  }
+  return `${length}:${hash.digest('hex')}`;
+}
+
+/**
+ * Compresses a closed day's log: `<name>.jsonl` → `<name>.jsonl.gz`. The compressed form is written under a
+ * temporary name, read back and compared with the original, then renamed into place, and only then is the original
+ * removed. A crash at any step leaves one complete form (or two equal ones, which readers read once): a temporary
+ * file is never read and is removed at the next start (removePartials).
+ */
+export async function compressLog(path: string): Promise<void> {
+  await writeInPlace(`${path}.gz`, async (partial) => {
+    await pipeline(createReadStream(path), createGzip(), createWriteStream(partial));
+    const written = await digestOf(createReadStream(partial).pipe(createGunzip()));
+    if (written !== (await digestOf(createReadStream(path))))
+      throw new Error(`${partial} does not match ${path}`);
+  });
+  await rm(path);
+}
+
+/** The reverse, for rows of a day already compressed (a write that waited out a failing disk past midnight). */
+export async function restoreLog(compressedPath: string): Promise<void> {
+  await writeInPlace(compressedPath.slice(0, -'.gz'.length), (partial) =>
+    pipeline(createReadStream(compressedPath), createGunzip(), createWriteStream(partial)),
+  );
+  await rm(compressedPath);
+}
+
+/** Writes `target` under a temporary name and renames it into place once complete and on disk; else removes it. */
+async function writeInPlace(target: string, write: (partial: string) => Promise<void>): Promise<void> {
+  const partial = `${target}${PARTIAL_SUFFIX}`;
+  try {
+    await write(partial);
+    const handle = await open(partial, 'r+');
+    try {
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    await rename(partial, target);
+  } catch (error) {
+    await rm(partial, { force: true });
+    throw error;
+  }
+}
+
+/** Removes the temporary files a crash left in the middle of compressLog or restoreLog, for one host's days. */
+export async function removePartials(dir: string, host: string): Promise<void> {
+  const names = await readdir(dir).catch(() => [] as string[]);
+  for (const name of names) {
+    if (!name.endsWith(PARTIAL_SUFFIX)) continue;
+    const parsed = parseLogFileName(name.slice(0, -PARTIAL_SUFFIX.length));
+    if (parsed?.kind === 'log' && parsed.host === host) await rm(join(dir, name), { force: true });
+  }
+}
+
+/**
+ * Both forms of a day after a crash between compressLog's (or restoreLog's) rename and its removal: they hold the
+ * same lines, and the compressed one stays.
+ */
+export async function settleBothForms(dir: string, host: string): Promise<void> {
+  const files = await listLogFiles(dir);
+  for (const file of files) {
+    if (file.kind !== 'log' || file.compressed || file.host !== host) continue;
+    if (files.some((f) => f.compressed && f.day === file.day && f.host === host))
+      await rm(join(dir, file.name));
+  }
 }

@@ -2,7 +2,7 @@ import { AppConfig } from '@app/config';
 import { Injectable } from '@nestjs/common';
 import { join } from 'node:path';
 import { addCounts, BinCounter, ModelCounts, readCountSummary } from './count-summary';
-import { listLogFiles, readLines, sizeOf } from './log-files';
+import { COMPRESSED_SUFFIX, listLogFiles, readableLogs, readLines, sizeOf } from './log-files';
 import { LoggedPrediction, parseRecord } from './log-record';
 
 /** Where a window's counts came from: summaries used whole, log tails read after them, logs read in full. */
@@ -27,7 +27,8 @@ export async function countLogDays(
 ): Promise<{ counts: ModelCounts; sources: CountSources }> {
   const wanted = new Set(days);
   const pairs = new Map<string, { day: string; host: string; log?: string; counts?: string }>();
-  for (const file of await listLogFiles(dir)) {
+  const files = await listLogFiles(dir);
+  for (const file of [...readableLogs(files), ...files.filter((f) => f.kind === 'counts')]) {
     if (!wanted.has(file.day)) continue;
     const key = `${file.day}.${file.host}`;
     const pair = pairs.get(key) ?? { day: file.day, host: file.host };
@@ -36,7 +37,7 @@ export async function countLogDays(
   }
   const total = counter.empty(model, version);
   const sources: CountSources = { summaries: 0, tails: 0, raw_files: 0 };
-  const countRange = async (path: string, start: number, end: number) => {
+  const countRange = async (path: string, start: number, end?: number) => {
     for await (const line of readLines(path, start, end)) {
       const record = parseRecord(line);
       if (record && record.model === model && record.version === version)
@@ -46,7 +47,9 @@ export async function countLogDays(
   for (const { day, host, log, counts } of [...pairs.values()].sort((a, b) =>
     a.day + a.host < b.day + b.host ? -1 : 1,
   )) {
-    const size = log ? await sizeOf(log) : undefined;
+    // A day is compressed only after its last flush: its summary covers the whole file, which is read whole.
+    const compressed = log?.endsWith(COMPRESSED_SUFFIX) ?? false;
+    const size = log && !compressed ? await sizeOf(log) : undefined;
     const summary = counts ? await readCountSummary(counts) : undefined;
     const entry = summary?.models.find((m) => m.model === model && m.version === version);
     const usable =
@@ -62,7 +65,7 @@ export async function countLogDays(
         await countRange(log, summary.log_bytes, size);
         sources.tails++;
       }
-    } else if (log && size !== undefined) {
+    } else if (log && (size !== undefined || compressed)) {
       await countRange(log, 0, size);
       sources.raw_files++;
     }
@@ -85,13 +88,13 @@ export class PredictionLogReader {
 
   /** Days that have a log file, oldest first. */
   async days(): Promise<string[]> {
-    const files = await listLogFiles(this.dir);
-    return [...new Set(files.filter((f) => f.kind === 'log').map((f) => f.day))].sort();
+    const files = readableLogs(await listLogFiles(this.dir));
+    return [...new Set(files.map((f) => f.day))].sort();
   }
 
   /** Every logged row of a model version on one day, all replicas. */
   async *records(model: string, version: string, day: string): AsyncGenerator<LoggedPrediction> {
-    const files = (await listLogFiles(this.dir)).filter((f) => f.kind === 'log' && f.day === day);
+    const files = readableLogs(await listLogFiles(this.dir)).filter((f) => f.day === day);
     for (const file of files.sort((a, b) => (a.name < b.name ? -1 : 1))) {
       for await (const line of readLines(join(this.dir, file.name))) {
         const record = parseRecord(line);

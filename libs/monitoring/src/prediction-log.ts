@@ -23,14 +23,20 @@ import {
 } from './count-summary';
 import {
   capLogFolder,
+  compressedLogFileName,
+  compressLog,
   countsFileName,
   cutTornTail,
   dayOf,
   defaultHost,
   deleteDaysBefore,
   logFileName,
+  listLogFiles,
   readLines,
+  removePartials,
+  restoreLog,
   sanitizeHost,
+  settleBothForms,
   sizeOf,
 } from './log-files';
 import { LoggedPrediction, observedOutput, parseRecord, recordLines } from './log-record';
@@ -144,6 +150,10 @@ export class PredictionLog implements PredictionSink, OnApplicationBootstrap, On
   private lastErrorAt = Number.NEGATIVE_INFINITY;
   private unloggedErrors = 0;
   private retentionDay?: string;
+  /** compressClosedDay running: one at a time. */
+  private compressing?: Promise<void>;
+  /** The day whose log is being compressed, outside the write queue; an append to that day waits for it. */
+  private compressingLog?: { day: string; done: Promise<unknown> };
 
   constructor(
     config: AppConfig,
@@ -237,8 +247,11 @@ export class PredictionLog implements PredictionSink, OnApplicationBootstrap, On
     this.timer = setInterval(() => this.tick(), this.flushMs);
     // The HTTP server keeps the process alive; the log must not keep a finished CLI or spec alive.
     this.timer.unref();
-    // A crash may have left today's file with a torn last line: cut it now rather than at the first append.
+    // A crash may have left today's file with a torn last line: cut it now rather than at the first append; and a
+    // compression cut short, its temporary file or both forms of a day.
     void this.enqueue(async () => {
+      await removePartials(this.dir, this.host);
+      await settleBothForms(this.dir, this.host);
       await this.retention();
       const today = dayOf(new Date());
       if ((await sizeOf(join(this.dir, logFileName(today, this.host)))) !== undefined) await this.open(today);
@@ -263,7 +276,42 @@ export class PredictionLog implements PredictionSink, OnApplicationBootstrap, On
       await this.writePending();
       if (this.retentionDay !== dayOf(new Date())) await this.retention();
       await this.capFolder();
+      if (this.compressing === undefined) this.compressing = this.compressClosedDay();
     });
+  }
+
+  /**
+   * Compresses one of this process's closed days (before today, nothing of it waiting), outside the write queue:
+   * a large day takes a while, and appends must not wait for it. Its summary is caught up with its lines first (in
+   * the queue), so readers of the compressed form can trust the summary for the whole file. One day per tick.
+   */
+  private async compressClosedDay(): Promise<void> {
+    try {
+      const today = dayOf(new Date());
+      const waiting = new Set([...this.pending, ...(this.current ? [this.current] : [])].map((s) => s.day));
+      const closed = (await listLogFiles(this.dir)).find(
+        (f) =>
+          f.kind === 'log' && !f.compressed && f.host === this.host && f.day < today && !waiting.has(f.day),
+      );
+      if (closed === undefined) return;
+      let ready = false;
+      await this.enqueue(async () => {
+        const file = await this.open(closed.day);
+        const summary = await readCountSummary(file.countsPath);
+        // A summary that could not be saved lags its log: the day waits for a later tick.
+        ready = summary !== undefined && summary.log_bytes === (await sizeOf(file.logPath));
+        if (ready) this.files.delete(closed.day);
+      });
+      if (!ready) return;
+      const done = compressLog(join(this.dir, closed.name));
+      this.compressingLog = { day: closed.day, done: done.catch(() => undefined) };
+      await done;
+    } catch (error) {
+      this.writeFailed(error);
+    } finally {
+      this.compressingLog = undefined;
+      this.compressing = undefined;
+    }
   }
 
   /** Measures the folder and, past PREDICTION_LOG_MAX_BYTES, deletes the oldest days' logs (see capLogFolder). */
@@ -373,6 +421,10 @@ export class PredictionLog implements PredictionSink, OnApplicationBootstrap, On
     const known = this.files.get(day);
     if (known) return known;
     await mkdir(this.dir, { recursive: true });
+    // Rows for a day already closed and compressed: back to the plain form, then appended as usual.
+    if (this.compressingLog?.day === day) await this.compressingLog.done;
+    const compressed = join(this.dir, compressedLogFileName(day, this.host));
+    if ((await sizeOf(compressed)) !== undefined) await restoreLog(compressed);
     const file: DayFile = {
       day,
       logPath: join(this.dir, logFileName(day, this.host)),
