@@ -1,5 +1,8 @@
 import { ModelRegistry } from '@app/inference';
 import { NestExpressApplication } from '@nestjs/platform-express';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createApp } from '../../apps/inference-api/src/bootstrap';
 
 export const FIXTURES = `${__dirname}/../fixtures`;
@@ -16,7 +19,10 @@ export async function startApp(
   { load = true }: { load?: boolean } = {},
 ): Promise<NestExpressApplication> {
   const saved = { ...process.env };
-  Object.assign(process.env, BASE_ENV, env);
+  // Its data in a folder of its own, not the checkout's ./data (the defaults), unless the spec names one.
+  const data = mkdtempSync(join(tmpdir(), 'app-data-'));
+  const dataEnv = { PREDICTION_LOG_DIR: join(data, 'predictions'), DRIFT_REPORT_DIR: join(data, 'reports') };
+  Object.assign(process.env, BASE_ENV, dataEnv, env);
   try {
     const app = await createApp();
     await app.init();

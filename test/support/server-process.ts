@@ -1,6 +1,8 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { resolve } from 'node:path';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 
 export const MAIN = resolve(__dirname, '../../dist/apps/inference-api/src/main.js');
 
@@ -25,8 +27,17 @@ export class ServerProcess {
   }
 
   static start(env: Record<string, string>): ServerProcess {
+    // Its data in a folder of its own, not the checkout's ./data (the defaults), unless the spec names one.
+    const data = mkdtempSync(join(tmpdir(), 'server-data-'));
     const child = spawn(process.execPath, [MAIN], {
-      env: { PATH: process.env.PATH ?? '', NODE_ENV: 'test', HOST: '127.0.0.1', ...env },
+      env: {
+        PATH: process.env.PATH ?? '',
+        NODE_ENV: 'test',
+        HOST: '127.0.0.1',
+        PREDICTION_LOG_DIR: join(data, 'predictions'),
+        DRIFT_REPORT_DIR: join(data, 'reports'),
+        ...env,
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     return new ServerProcess(child);
