@@ -17,7 +17,8 @@ import { buildDriftReport, DriftInputs } from './drift-report';
 import { countsFileName, dayOf, logFileName } from './log-files';
 import { parseRecord } from './log-record';
 import { MonitoringMetrics } from './monitoring-metrics';
-import { FLUSH_AT_ROWS, MAX_PENDING_ROWS, PredictionLog, SEGMENT_ROWS } from './prediction-log';
+import { FLUSH_AT_ROWS, MAX_PENDING_ROWS, PredictionLog } from './prediction-log';
+import { SEGMENT_ROWS } from './recorded-rows';
 import { countLogDays } from './prediction-log-reader';
 import { parseReferenceProfile } from './reference-profile';
 import { LoadedReference, ReferenceProfiles } from './reference-profiles';
@@ -224,7 +225,7 @@ describe('PredictionLog', () => {
     await log.flush();
     // From here on the bins are known when a row is recorded: its counts are made there and then.
     for (let i = 10; i < 200; i += 10) log.record(batch(traffic.slice(i, i + 10)));
-    expect(log['current']?.counts.get(countsKey('seed_gbc', '1'))?.counts?.n).toBe(190);
+    expect(log['recorded']['current']?.counts.get(countsKey('seed_gbc', '1'))?.counts?.n).toBe(190);
     await log.flush();
     expect((await readCountSummary(summaryPath))?.models).toEqual([linesCountedOn(reference.counter)]);
 

@@ -39,9 +39,9 @@ import {
   settleBothForms,
   sizeOf,
 } from './log-files';
-import { LoggedPrediction, observedOutput, parseRecord, recordLines } from './log-record';
-import { ArenaChunk, LineArena } from './line-arena';
+import { LoggedPrediction, parseRecord } from './log-record';
 import { MonitoringMetrics } from './monitoring-metrics';
+import { RecordedRows, Segment } from './recorded-rows';
 import { ReferenceProfiles } from './reference-profiles';
 
 /** Overrides the host name in file names (specs simulate several replicas in one process). */
@@ -76,38 +76,6 @@ interface DayFile {
   dirty: boolean;
 }
 
-/** The counts of one model version's rows in a segment. */
-interface SegmentCounts {
-  model: string;
-  version: string;
-  /** The bins the rows were counted on when recorded; absent while the reference was not known yet. */
-  counter?: BinCounter;
-  /** Undefined: not counted when recorded (the reference was still being looked up); counted from the file. */
-  counts?: ModelCounts;
-}
-
-/**
- * Rows recorded for one day, waiting to be written: their lines already encoded, their bin counts already made.
- * Nothing of the requests themselves is kept, so waiting rows cost the garbage collector nothing.
- */
-interface Segment {
-  day: string;
-  /** The encoded lines, in order. */
-  chunks: ArenaChunk[];
-  bytes: number;
-  rows: number;
-  counts: Map<string, SegmentCounts>;
-}
-
-/**
- * Rows after which a segment is closed and the next one begins: the unit in which rows are dropped when the disk
- * refuses writes for long, so what a dead disk loses is the oldest rows, to within this many.
- */
-export const SEGMENT_ROWS = 1_024;
-
-/** Size of the arena's slabs the lines are encoded into. */
-const SLAB_BYTES = 1 << 20;
-
 /**
  * The prediction log: every answered row becomes one JSON line in `<dir>/<day>.<host>.jsonl`, and the bin counts
  * of those rows on the reference profile's frozen bins are kept beside it in `<day>.<host>.counts.json`.
@@ -128,15 +96,8 @@ export class PredictionLog implements PredictionSink, OnApplicationBootstrap, On
   /** PREDICTION_LOG_MAX_BYTES, as set and in bytes (Infinity: no cap). */
   private readonly maxBytesText?: string;
   private readonly maxBytes: number;
-  /** Closed segments, oldest first, then `current`, the one `record` appends to. */
-  private pending: Segment[] = [];
-  private current?: Segment;
-  /** Rows in `pending` and `current`. */
-  private pendingRows = 0;
-  /** Where the lines are encoded; what it holds beyond `current`'s chunks is `current`'s too. */
-  private readonly arena = new LineArena(SLAB_BYTES);
-  /** The bins each model version's rows are counted on when recorded, as the last flush found them. */
-  private readonly counters = new Map<string, BinCounter | null>();
+  /** Rows recorded and not yet written: lines encoded, rows counted. */
+  private readonly recorded = new RecordedRows();
   private timer?: NodeJS.Timeout;
   private chain: Promise<void> = Promise.resolve();
   private busy = false;
@@ -172,64 +133,10 @@ export class PredictionLog implements PredictionSink, OnApplicationBootstrap, On
 
   /** The hot path: encodes and counts in memory; no I/O, no await, nothing that can throw into a prediction. */
   record(batch: AnsweredBatch): void {
-    const rows = batch.rows.length;
-    if (!this.enabled || rows === 0) return;
-    const ts = batch.at.toISOString();
-    const segment = this.segmentFor(ts.slice(0, 10));
-    segment.bytes += this.arena.write(recordLines(batch, ts), () => this.takeArena(segment));
-    this.count(segment, batch);
-    segment.rows += rows;
-    this.pendingRows += rows;
-    if (this.pendingRows > MAX_PENDING_ROWS) this.dropOldest();
-    else if (this.pendingRows >= FLUSH_AT_ROWS) this.flushEarly();
-  }
-
-  /** The segment that takes the day's next rows: `current`, unless it is of another day or full. */
-  private segmentFor(day: string): Segment {
-    const current = this.current;
-    if (current !== undefined && current.day === day && current.rows < SEGMENT_ROWS) return current;
-    this.closeSegment();
-    const segment: Segment = { day, chunks: [], bytes: 0, rows: 0, counts: new Map() };
-    this.current = segment;
-    return segment;
-  }
-
-  /** Moves `current` to `pending`, with its lines still in the arena. */
-  private closeSegment(): void {
-    const segment = this.current;
-    if (segment === undefined) return;
-    this.takeArena(segment);
-    this.pending.push(segment);
-    this.current = undefined;
-  }
-
-  /** Hands the segment the lines encoded for it since the last hand-over. */
-  private takeArena(segment: Segment): void {
-    const chunk = this.arena.take();
-    if (chunk) segment.chunks.push(chunk);
-  }
-
-  /** Counts the rows on the bins the last flush found; before the first flush they are counted from the file. */
-  private count(segment: Segment, batch: AnsweredBatch): void {
-    const key = countsKey(batch.model, batch.version);
-    let entry = segment.counts.get(key);
-    if (entry === undefined) {
-      const counter = this.counters.get(key);
-      entry = { model: batch.model, version: batch.version };
-      if (counter === null) entry.counts = unbinned(batch.model, batch.version);
-      else if (counter !== undefined) {
-        entry.counter = counter;
-        entry.counts = counter.empty(batch.model, batch.version);
-      }
-      segment.counts.set(key, entry);
-    }
-    const { counts, counter } = entry;
-    if (counts === undefined) return;
-    if (counter === undefined) {
-      counts.n += batch.rows.length;
-      return;
-    }
-    batch.rows.forEach((features, i) => counter.add(counts, features, observedOutput(batch.predictions[i])));
+    if (!this.enabled || batch.rows.length === 0) return;
+    this.recorded.record(batch);
+    if (this.recorded.rows > MAX_PENDING_ROWS) this.dropOldest();
+    else if (this.recorded.rows >= FLUSH_AT_ROWS) this.flushEarly();
   }
 
   /** A flush now, unless one is running or queued; while the disk refuses writes, retries keep to the timer. */
@@ -288,7 +195,7 @@ export class PredictionLog implements PredictionSink, OnApplicationBootstrap, On
   private async compressClosedDay(): Promise<void> {
     try {
       const today = dayOf(new Date());
-      const waiting = new Set([...this.pending, ...(this.current ? [this.current] : [])].map((s) => s.day));
+      const waiting = this.recorded.days;
       const closed = (await listLogFiles(this.dir)).find(
         (f) =>
           f.kind === 'log' && !f.compressed && f.host === this.host && f.day < today && !waiting.has(f.day),
@@ -344,11 +251,8 @@ export class PredictionLog implements PredictionSink, OnApplicationBootstrap, On
 
   /** Writes the waiting segments, one append per run of the same day; on a failure the rest wait, in order. */
   private async writePending(): Promise<void> {
-    this.closeSegment();
-    if (this.pending.length === 0) return;
-    const segments = this.pending;
-    this.pending = [];
-    this.pendingRows = 0;
+    const segments = this.recorded.takeAll();
+    if (segments.length === 0) return;
     this.references = new Map();
     for (let start = 0; start < segments.length;) {
       let end = start + 1;
@@ -391,7 +295,7 @@ export class PredictionLog implements PredictionSink, OnApplicationBootstrap, On
       throw error;
     }
     file.bytes += segments.reduce((total, segment) => total + segment.bytes, 0);
-    for (const segment of segments) this.arena.release(segment.chunks);
+    this.recorded.written(segments);
     // A model version whose rows were all counted on the file's bins adds its counts; any other (a reference that
     // changed or was not known yet when they were recorded) is counted again from the lines just written.
     const recount = new Set<string>();
@@ -410,7 +314,8 @@ export class PredictionLog implements PredictionSink, OnApplicationBootstrap, On
           : undefined,
       );
     }
-    for (const [key, { counter }] of entries) this.counters.set(key, counter ?? null);
+    for (const { entry, counter } of entries.values())
+      this.recorded.countOn(entry.model, entry.version, counter ?? null);
     // The rows are written; a summary that cannot be saved only makes readers read the log's tail.
     await this.saveCounts(file).catch((error: unknown) => this.writeFailed(error));
     return segments.reduce((total, segment) => total + segment.rows, 0);
@@ -516,24 +421,13 @@ export class PredictionLog implements PredictionSink, OnApplicationBootstrap, On
 
   /** Puts segments that could not be written back in front of those recorded since, in order. */
   private requeue(segments: Segment[]): void {
-    this.pending = [...segments, ...this.pending];
-    this.pendingRows = [...this.pending, ...(this.current ? [this.current] : [])].reduce(
-      (sum, segment) => sum + segment.rows,
-      0,
-    );
-    if (this.pendingRows > MAX_PENDING_ROWS) this.dropOldest();
+    this.recorded.putBack(segments);
+    if (this.recorded.rows > MAX_PENDING_ROWS) this.dropOldest();
   }
 
-  /** Drops the oldest closed segments until the rows waiting are within MAX_PENDING_ROWS again. */
+  /** Past MAX_PENDING_ROWS waiting (a disk refusing writes for long), the oldest rows go, and are counted. */
   private dropOldest(): void {
-    let dropped = 0;
-    while (this.pendingRows > MAX_PENDING_ROWS && this.pending.length > 0) {
-      const segment = this.pending.shift()!;
-      this.arena.release(segment.chunks);
-      dropped += segment.rows;
-      this.pendingRows -= segment.rows;
-    }
-    this.metrics.recordsDropped(dropped);
+    this.metrics.recordsDropped(this.recorded.dropOldest(MAX_PENDING_ROWS));
   }
 
   private async retention(): Promise<void> {
@@ -560,7 +454,7 @@ export class PredictionLog implements PredictionSink, OnApplicationBootstrap, On
     const message = (error as { message?: unknown } | undefined)?.message;
     const reason = typeof message === 'string' ? message : String(error);
     this.logger.error(
-      `prediction log write failed: ${reason}; predictions are still served, ${this.pendingRows} rows wait for the next flush${more}`,
+      `prediction log write failed: ${reason}; predictions are still served, ${this.recorded.rows} rows wait for the next flush${more}`,
     );
   }
 }
