@@ -7,7 +7,7 @@ import {
   DriftInputs,
   listLogFiles,
   logFileName,
-  parseRecord,
+  parseRecords,
   parseReferenceProfile,
 } from '@app/monitoring';
 import { execFileSync } from 'node:child_process';
@@ -185,8 +185,8 @@ describe('the service as a cluster of HTTP workers', () => {
     expect(await server.exitCode()).toBe(0);
     const lines = readFileSync(workerLog, 'utf8').split('\n');
     expect(lines.pop()).toBe('');
-    expect(lines.every((line) => parseRecord(line) !== undefined)).toBe(true);
-    const logged = new Set(lines.map((line) => parseRecord(line)?.request_id));
+    expect(lines.every((line) => parseRecords(line).length > 0)).toBe(true);
+    const logged = new Set(lines.map((line) => parseRecords(line)[0]?.request_id));
     // The predecessor's lines are still there, before the replacement's.
     expect([...logged].some((id) => id?.startsWith('before-'))).toBe(true);
     for (const id of byReplacement) expect(logged.has(id)).toBe(true);
@@ -242,7 +242,7 @@ describe('the service as a cluster of HTTP workers', () => {
       readFileSync(join(dir, f.name), 'utf8')
         .split('\n')
         .filter((l) => l !== '')
-        .map((l) => parseRecord(l)?.request_id),
+        .map((l) => parseRecords(l)[0]?.request_id),
     );
     for (const ids of byFile) expect(ids.length).toBeGreaterThan(0);
     expect(byFile.flat().sort()).toEqual([...ids, 'in-flight-a', 'in-flight-b'].sort());

@@ -1,4 +1,4 @@
-import { parseLogFileName, parseRecord } from '@app/monitoring';
+import { parseLogFileName, parseRecords } from '@app/monitoring';
 import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { tmpdir } from 'node:os';
@@ -84,7 +84,7 @@ function loggedIds(dir: string): string[] {
   return readdirSync(dir)
     .filter((name) => parseLogFileName(name)?.kind === 'log')
     .flatMap((name) => readFileSync(join(dir, name), 'utf8').split('\n'))
-    .flatMap((line) => parseRecord(line)?.request_id ?? []);
+    .flatMap((line) => parseRecords(line)[0]?.request_id ?? []);
 }
 
 /** `time` of each log line whose message is `msg`; scans only the lines not seen before (the request log is long). */

@@ -1,4 +1,4 @@
-import { listLogFiles, parseRecord } from '@app/monitoring';
+import { listLogFiles, parseRecords } from '@app/monitoring';
 import { parseByteSize } from '@app/observability/http-edge/byte-size';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { Agent, request } from 'node:http';
@@ -268,9 +268,9 @@ async function loggedRows(dir: string): Promise<{ rows: RowsById; unreadable: st
   for (const file of (await listLogFiles(dir)).filter((f) => f.kind === 'log')) {
     for (const line of readFileSync(join(dir, file.name), 'utf8').split('\n')) {
       if (line === '') continue;
-      const record = parseRecord(line);
-      if (record === undefined) unreadable.push(showBody(Buffer.from(line), 300));
-      else if (record.request_id !== 'fixed')
+      const records = parseRecords(line);
+      if (records.length === 0) unreadable.push(showBody(Buffer.from(line), 300));
+      for (const record of records.filter((r) => r.request_id !== 'fixed'))
         byId.set(record.request_id, [...(byId.get(record.request_id) ?? []), record.features]);
     }
   }

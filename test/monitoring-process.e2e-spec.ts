@@ -1,4 +1,4 @@
-import { dayOf, parseLogFileName, parseRecord } from '@app/monitoring';
+import { dayOf, parseLogFileName, parseRecords } from '@app/monitoring';
 import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
@@ -81,7 +81,7 @@ describe.each([
 
     const lines = logLines(dir);
     expect(lines).toHaveLength(n + 1);
-    const ids = new Set(lines.map((l) => parseRecord(l)?.request_id));
+    const ids = new Set(lines.map((l) => parseRecords(l)[0]?.request_id));
     for (let i = 0; i < n; i++) expect(ids.has(`graceful-${i}`)).toBe(true);
     expect(ids.has('graceful-draining')).toBe(true);
   });
@@ -108,8 +108,8 @@ describe.each([
 
     // Every complete line parses; what follows a file's last newline ('' or a torn line) is not a line yet.
     const lines = logFiles(dir).flatMap((file) => file.slice(0, -1));
-    expect(lines.every((line) => parseRecord(line) !== undefined)).toBe(true);
-    const logged = new Set(lines.map((line) => parseRecord(line)?.request_id));
+    expect(lines.every((line) => parseRecords(line).length > 0)).toBe(true);
+    const logged = new Set(lines.map((line) => parseRecords(line)[0]?.request_id));
     expect(logged.size).toBeGreaterThan(0);
     // At most the last flush interval (1 s) plus scheduling slack is lost.
     const lost = answered.filter((a) => !logged.has(a.id));
@@ -125,7 +125,7 @@ describe.each([
     const files = logFiles(dir);
     for (const file of files) expect(file.at(-1)).toBe('');
     const after = files.flatMap((file) => file.slice(0, -1));
-    expect(after.every((line) => parseRecord(line) !== undefined)).toBe(true);
-    expect(after.map((line) => parseRecord(line)?.request_id)).toContain('after-restart');
+    expect(after.every((line) => parseRecords(line).length > 0)).toBe(true);
+    expect(after.map((line) => parseRecords(line)[0]?.request_id)).toContain('after-restart');
   });
 });

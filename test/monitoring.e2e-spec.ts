@@ -4,6 +4,7 @@ import {
   DriftReport,
   DriftReportPublisher,
   logFileName,
+  parseRecords,
   PredictionLog,
 } from '@app/monitoring';
 import { NestExpressApplication } from '@nestjs/platform-express';
@@ -91,7 +92,7 @@ describe('prediction log and drift monitoring, end to end with the default model
       const logged = readFileSync(join(logDir, logFileName(dayOf(new Date()), defaultHost())), 'utf8')
         .trim()
         .split('\n')
-        .map((line) => JSON.parse(line));
+        .flatMap(parseRecords);
       expect(logged).toHaveLength(600);
       expect(logged.map((r) => r.features)).toEqual(rows);
 

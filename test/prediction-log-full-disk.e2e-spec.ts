@@ -1,4 +1,11 @@
-import { countsFileName, dayOf, defaultHost, logFileName, readCountSummary } from '@app/monitoring';
+import {
+  countsFileName,
+  dayOf,
+  defaultHost,
+  logFileName,
+  parseRecords,
+  readCountSummary,
+} from '@app/monitoring';
 import { NestExpressApplication } from '@nestjs/platform-express';
 import { mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -57,7 +64,7 @@ describe('prediction log on a full disk', () => {
     rmSync(logPath);
     await until(() => {
       try {
-        return readFileSync(logPath, 'utf8').split('\n').filter(Boolean).length >= 40;
+        return readFileSync(logPath, 'utf8').split('\n').flatMap(parseRecords).length >= 40;
       } catch {
         return false;
       }
@@ -65,8 +72,8 @@ describe('prediction log on a full disk', () => {
     await new Promise((resolve) => setTimeout(resolve, 150));
     const logged = readFileSync(logPath, 'utf8')
       .split('\n')
-      .filter(Boolean)
-      .map((line) => (JSON.parse(line) as { request_id: string }).request_id);
+      .flatMap(parseRecords)
+      .map((record) => record.request_id);
     expect(logged).toEqual(ids.flatMap((id) => [id, id]));
     const summary = await readCountSummary(join(dir, countsFileName(dayOf(new Date()), defaultHost())));
     expect(summary?.models[0].n).toBe(40);

@@ -17,7 +17,7 @@ export { DriftReportPublisher, REPORT_REFRESH_MS } from './drift-report-publishe
 export { DRIFT_JOB, DriftScheduler } from './drift-scheduler';
 export { escapeHtml, renderHtmlReport } from './html-report';
 export { countsFileName, dayOf, defaultHost, listLogFiles, logFileName, parseLogFileName } from './log-files';
-export { parseRecord } from './log-record';
+export { type LoggedPrediction, parseRecords } from './log-record';
 export { MonitoringModule } from './monitoring.module';
 export { MAX_PENDING_ROWS, PREDICTION_LOG_HOST, PredictionLog } from './prediction-log';
 export { countLogDays, type CountSources, PredictionLogReader } from './prediction-log-reader';

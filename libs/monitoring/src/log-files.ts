@@ -11,7 +11,7 @@ import { createGunzip, createGzip } from 'node:zlib';
 /**
  * The prediction log's layout on disk, shared by the writer (PredictionLog) and the readers (the drift check):
  *
- *   <dir>/<YYYY-MM-DD>.<host>.jsonl         one JSON line per prediction, per UTC day and replica
+ *   <dir>/<YYYY-MM-DD>.<host>.jsonl         one JSON line per answered request, per UTC day and replica
  *   <dir>/<YYYY-MM-DD>.<host>.jsonl.gz      the same, once the day is closed and compressed (compressLog)
  *   <dir>/<YYYY-MM-DD>.<host>.counts.json   bin counts of that file's rows (see count-summary.ts)
  *

@@ -1,24 +1,22 @@
 import type { AnsweredBatch, Prediction } from '@app/inference';
-import { LoggedPrediction, observedOutput, parseRecord, recordLines } from './log-record';
+import { LoggedRequest, LoggedRow, observedOutput, parseRecords, recordLine } from './log-record';
 
-/** The record of each row, built the plain way: what every line must be, byte for byte, once stringified. */
-function expectedLines(batch: AnsweredBatch): string {
-  return batch.rows
-    .map((features, i): LoggedPrediction => {
-      const p = batch.predictions[i];
-      const base = {
-        ts: batch.at.toISOString(),
-        model: batch.model,
-        version: batch.version,
-        request_id: batch.requestId,
-        features: [...features],
-      };
-      return p.task === 'classification'
-        ? { ...base, prediction: p.label, probability: p.probability }
-        : { ...base, prediction: p.value };
-    })
-    .map((record) => `${JSON.stringify(record)}\n`)
-    .join('');
+/** The request's record built the plain way: what its line must be, byte for byte, once stringified. */
+function expectedLine(batch: AnsweredBatch): string {
+  const rows = batch.rows.map((features, i): LoggedRow => {
+    const p = batch.predictions[i];
+    return p.task === 'classification'
+      ? { features: [...features], prediction: p.label, probability: p.probability }
+      : { features: [...features], prediction: p.value };
+  });
+  const record: LoggedRequest = {
+    ts: batch.at.toISOString(),
+    model: batch.model,
+    version: batch.version,
+    request_id: batch.requestId,
+    rows,
+  };
+  return `${JSON.stringify(record)}\n`;
 }
 
 const batch = (predictions: Prediction[], rows: number[][]): AnsweredBatch => ({
@@ -37,7 +35,14 @@ const klass = (label: number | string, probability: number): Prediction => ({
   probabilities: {},
 });
 
-describe('recordLines', () => {
+const request = {
+  ts: '2026-11-29T10:11:12.345Z',
+  model: 'iris "v2"\\',
+  version: '3',
+  request_id: 'req-1\u2028x',
+};
+
+describe('recordLine', () => {
   it.each([
     [
       'integer labels',
@@ -57,7 +62,14 @@ describe('recordLines', () => {
       batch([klass(1, Number.NaN), { task: 'regression', value: [Infinity] }], [[1], [2]]),
     ],
   ])('writes what JSON.stringify writes for %s', (_, answered) => {
-    expect(recordLines(answered)).toBe(expectedLines(answered));
+    expect(recordLine(answered)).toBe(expectedLine(answered));
+  });
+
+  it('is one line per request, whatever its rows', () => {
+    const answered = batch([klass(1, 0.5), klass(0, 0.25), klass(1, 1)], [[1], [2], [3]]);
+    const text = recordLine(answered);
+    expect(text.endsWith('\n')).toBe(true);
+    expect(text.indexOf('\n')).toBe(text.length - 1);
   });
 
   it('copies rows the client wrote, which parse to the same numbers', () => {
@@ -71,36 +83,57 @@ describe('recordLines', () => {
       ),
       rowsText: ['[1.50, -2E-7]', '[3e2,0.0]'],
     };
-    const records = recordLines(answered)
-      .split('\n')
-      .filter((line) => line !== '')
-      .map((line) => parseRecord(line)!);
-    expect(records.map((record) => record.features)).toEqual(answered.rows);
-    expect(recordLines(answered)).toContain('"features":[1.50, -2E-7],');
-    expect(records).toEqual(
-      expectedLines(answered)
-        .split('\n')
-        .filter((line) => line !== '')
-        .map((line) => JSON.parse(line)),
-    );
-  });
-
-  it('writes lines the readers parse back', () => {
-    const answered = batch([klass('a', 0.25)], [[1.5, 2.5]]);
-    const [line] = recordLines(answered).split('\n');
-    expect(parseRecord(line)).toEqual({
-      ts: '2026-11-29T10:11:12.345Z',
-      model: 'iris "v2"\\',
-      version: '3',
-      request_id: 'req-1\u2028x',
-      features: [1.5, 2.5],
-      prediction: 'a',
-      probability: 0.25,
-    });
+    const line = recordLine(answered);
+    expect(line).toContain('{"features":[1.50, -2E-7],');
+    expect(JSON.parse(line)).toEqual(JSON.parse(expectedLine(answered)));
+    expect(parseRecords(line).map((record) => record.features)).toEqual(answered.rows);
   });
 
   it('gives the counts the label and probability of a classifier and the value of a regressor', () => {
     expect(observedOutput(klass(1, 0.75))).toEqual({ prediction: 1, probability: 0.75 });
     expect(observedOutput({ task: 'regression', value: [1, 2] })).toEqual({ prediction: [1, 2] });
+  });
+});
+
+describe('parseRecords', () => {
+  it('gives every row of a line with its request fields, in order', () => {
+    const line = recordLine(
+      batch([klass('a', 0.25), { task: 'regression', value: [1, 2] }], [[1.5, 2.5], [3]]),
+    );
+    expect(parseRecords(line)).toEqual([
+      { ...request, features: [1.5, 2.5], prediction: 'a', probability: 0.25 },
+      { ...request, features: [3], prediction: [1, 2] },
+    ]);
+  });
+
+  it('reads the one-row-per-line form of logs written before request lines', () => {
+    const old = JSON.stringify({ ...request, features: [1, 2], prediction: 1, probability: 0.5 });
+    expect(parseRecords(old)).toEqual([{ ...request, features: [1, 2], prediction: 1, probability: 0.5 }]);
+  });
+
+  it('skips a row that is not one and keeps its neighbours', () => {
+    const line = JSON.stringify({
+      ...request,
+      rows: [
+        { features: [1], prediction: 1 },
+        { features: ['x'], prediction: 1 },
+        { features: [2], prediction: 0, probability: 'high' },
+        { features: [3], prediction: null },
+        null,
+        { features: [4], prediction: 'b', probability: 0.5 },
+      ],
+    });
+    expect(parseRecords(line).map((record) => record.features)).toEqual([[1], [4]]);
+  });
+
+  it.each([
+    ['a torn line', recordLine(batch([klass(1, 0.5)], [[1, 2]])).slice(0, 40)],
+    ['not an object', '[1,2]'],
+    ['an empty line', ''],
+    ['no model', JSON.stringify({ version: '1', rows: [{ features: [1], prediction: 1 }] })],
+    ['no version', JSON.stringify({ model: 'm', rows: [{ features: [1], prediction: 1 }] })],
+    ['neither rows nor features', JSON.stringify({ model: 'm', version: '1', prediction: 1 })],
+  ])('gives no rows for %s', (_, line) => {
+    expect(parseRecords(line)).toEqual([]);
   });
 });

@@ -3,7 +3,7 @@ import { Injectable } from '@nestjs/common';
 import { join } from 'node:path';
 import { addCounts, BinCounter, ModelCounts, readCountSummary } from './count-summary';
 import { COMPRESSED_SUFFIX, listLogFiles, readableLogs, readLines, sizeOf } from './log-files';
-import { LoggedPrediction, parseRecord } from './log-record';
+import { LoggedPrediction, parseRecords } from './log-record';
 
 /** Where a window's counts came from: summaries used whole, log tails read after them, logs read in full. */
 export interface CountSources {
@@ -39,9 +39,8 @@ export async function countLogDays(
   const sources: CountSources = { summaries: 0, tails: 0, raw_files: 0 };
   const countRange = async (path: string, start: number, end?: number) => {
     for await (const line of readLines(path, start, end)) {
-      const record = parseRecord(line);
-      if (record && record.model === model && record.version === version)
-        counter.add(total, record.features, record);
+      for (const record of parseRecords(line))
+        if (record.model === model && record.version === version) counter.add(total, record.features, record);
     }
   };
   for (const { day, host, log, counts } of [...pairs.values()].sort((a, b) =>
@@ -97,8 +96,8 @@ export class PredictionLogReader {
     const files = readableLogs(await listLogFiles(this.dir)).filter((f) => f.day === day);
     for (const file of files.sort((a, b) => (a.name < b.name ? -1 : 1))) {
       for await (const line of readLines(join(this.dir, file.name))) {
-        const record = parseRecord(line);
-        if (record && record.model === model && record.version === version) yield record;
+        for (const record of parseRecords(line))
+          if (record.model === model && record.version === version) yield record;
       }
     }
   }

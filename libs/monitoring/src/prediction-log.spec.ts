@@ -15,7 +15,7 @@ import { sampleRows, seedTrainingRows, shiftFeatures } from '../../../test/suppo
 import { BinCounter, countsKey, readCountSummary } from './count-summary';
 import { buildDriftReport, DriftInputs } from './drift-report';
 import { countsFileName, dayOf, logFileName } from './log-files';
-import { parseRecord } from './log-record';
+import { parseRecords } from './log-record';
 import { MonitoringMetrics } from './monitoring-metrics';
 import { FLUSH_AT_ROWS, MAX_PENDING_ROWS, PredictionLog } from './prediction-log';
 import { SEGMENT_ROWS } from './recorded-rows';
@@ -86,6 +86,8 @@ const lines = (path: string) =>
   readFileSync(path, 'utf8')
     .split('\n')
     .filter((l) => l !== '');
+/** The logged rows of a file, each with its request's fields. */
+const rows = (path: string) => lines(path).flatMap(parseRecords);
 const tmp = (prefix: string) => mkdtempSync(join(tmpdir(), prefix));
 
 const inputs: DriftInputs = {
@@ -104,24 +106,28 @@ describe('PredictionLog', () => {
   // Traffic with a shifted f3, so the PSIs compared below are not all near zero.
   const traffic = shiftFeatures(sampleRows(training, 400, 7), [3], 1, training);
 
-  it('records in memory only, then writes one JSON line per row with the fields of the issue', async () => {
+  it('records in memory only, then writes one JSON line per request with its rows', async () => {
     const dir = join(tmp('plog-'), 'predictions');
     const { log, seen } = startLog(dir, 'replica-a');
     log.record(batch(traffic.slice(0, 3), new Date('2026-11-24T10:00:00Z'), 'abc'));
+    log.record(batch(traffic.slice(3, 4), new Date('2026-11-24T10:00:01Z'), 'def'));
     expect(existsSync(dir)).toBe(false);
     await log.flush();
     const written = lines(join(dir, logFileName('2026-11-24', 'replica-a'))).map((l) => JSON.parse(l));
-    expect(written).toHaveLength(3);
+    expect(written).toHaveLength(2);
     expect(written[0]).toEqual({
       ts: '2026-11-24T10:00:00.000Z',
       model: 'seed_gbc',
       version: '1',
       request_id: 'abc',
-      features: traffic[0],
-      prediction: traffic[0][0] > 0 ? 1 : 0,
-      probability: expect.any(Number),
+      rows: traffic.slice(0, 3).map((features) => ({
+        features,
+        prediction: features[0] > 0 ? 1 : 0,
+        probability: expect.any(Number),
+      })),
     });
-    expect(seen.written).toBe(3);
+    expect(written[1]).toMatchObject({ request_id: 'def', rows: [{ features: traffic[3] }] });
+    expect(seen.written).toBe(4);
   });
 
   it('cuts a torn last line back to the last newline when it opens a file again', async () => {
@@ -132,14 +138,13 @@ describe('PredictionLog', () => {
     await first.flush();
     // kill -9 in the middle of an append:
     writeFileSync(path, `${readFileSync(path, 'utf8')}{"ts":"2026-11-24T10:00:0`);
-    expect(parseRecord(lines(path)[2])).toBeUndefined();
+    expect(parseRecords(lines(path)[1])).toEqual([]);
 
     const second = startLog(dir, 'replica-a').log;
     second.record(batch(traffic.slice(2, 4)));
     await second.flush();
-    const all = lines(path);
-    expect(all).toHaveLength(4);
-    expect(all.every((line) => parseRecord(line) !== undefined)).toBe(true);
+    expect(lines(path)).toHaveLength(2);
+    expect(rows(path)).toHaveLength(4);
     const summary = await readCountSummary(join(dir, countsFileName(TODAY, 'replica-a')));
     expect(summary?.models[0].n).toBe(4);
   });
@@ -215,10 +220,8 @@ describe('PredictionLog', () => {
     const summaryPath = join(dir, countsFileName(TODAY, 'replica-a'));
     const linesCountedOn = (counter: BinCounter) => {
       const counts = counter.empty('seed_gbc', '1');
-      for (const line of lines(join(dir, logFileName(TODAY, 'replica-a')))) {
-        const record = parseRecord(line)!;
+      for (const record of rows(join(dir, logFileName(TODAY, 'replica-a'))))
         counter.add(counts, record.features, record);
-      }
       return counts;
     };
     log.record(batch(traffic.slice(0, 10)));
@@ -291,7 +294,7 @@ describe('PredictionLog', () => {
     log.record(batch(traffic.slice(10, 15)));
     await log.flush();
     expect(seen.written).toBe(15);
-    expect(lines(join(dir, logFileName(TODAY, 'replica-a')))).toHaveLength(15);
+    expect(rows(join(dir, logFileName(TODAY, 'replica-a')))).toHaveLength(15);
 
     // Memory stays bounded while the disk is gone: the oldest rows go, a segment at a time, and are counted.
     rmSync(blocker, { recursive: true });
@@ -306,9 +309,7 @@ describe('PredictionLog', () => {
     await log.flush();
     expect(seen.dropped).toBe(dropped);
     // What is kept is the newest rows, in order, none twice (the folder, and its first 15 rows, went with the disk).
-    const ids = lines(join(dir, logFileName(TODAY, 'replica-a'))).map(
-      (line) => parseRecord(line)!.request_id,
-    );
+    const ids = rows(join(dir, logFileName(TODAY, 'replica-a'))).map((record) => record.request_id);
     expect(ids).toHaveLength(MAX_PENDING_ROWS + 500 - dropped);
     const kept = [...new Set(ids)];
     expect(kept).toEqual(
@@ -330,7 +331,7 @@ describe('PredictionLog', () => {
     await log.flush();
     expect(seen.dropped).toBe(0);
     expect(seen.written).toBe(total);
-    expect(lines(join(dir, logFileName(TODAY, 'replica-a')))).toHaveLength(total);
+    expect(rows(join(dir, logFileName(TODAY, 'replica-a')))).toHaveLength(total);
   });
 
   it('retries a failing disk on the timer, not after every request', async () => {
@@ -431,7 +432,7 @@ describe('PredictionLog', () => {
     await log.onApplicationShutdown();
     const restored = rawLines(dayNames[0]);
     expect(restored.slice(0, -1)).toEqual(closedLines[0]);
-    expect(parseRecord(restored[restored.length - 1])?.request_id).toBe('late');
+    expect(parseRecords(restored[restored.length - 1])[0]?.request_id).toBe('late');
     expect(readdirSync(dir)).not.toContain(`${logFileName(dayNames[0], 'replica-a')}.gz`);
   });
 

@@ -39,7 +39,7 @@ import {
   settleBothForms,
   sizeOf,
 } from './log-files';
-import { LoggedPrediction, parseRecord } from './log-record';
+import { LoggedPrediction, parseRecords } from './log-record';
 import { MonitoringMetrics } from './monitoring-metrics';
 import { RecordedRows, Segment } from './recorded-rows';
 import { ReferenceProfiles } from './reference-profiles';
@@ -77,8 +77,8 @@ interface DayFile {
 }
 
 /**
- * The prediction log: every answered row becomes one JSON line in `<dir>/<day>.<host>.jsonl`, and the bin counts
- * of those rows on the reference profile's frozen bins are kept beside it in `<day>.<host>.counts.json`.
+ * The prediction log: every answered request becomes one JSON line, with its rows, in `<dir>/<day>.<host>.jsonl`,
+ * and the bin counts of those rows on the reference profile's frozen bins are kept beside it in `<day>.<host>.counts.json`.
  *
  * `record` encodes the lines and counts the rows into memory, no I/O; a timer writes what waits every
  * PREDICTION_LOG_FLUSH_MS (sooner past FLUSH_AT_ROWS) with one append per file, and shutdown writes the rest after
@@ -465,7 +465,7 @@ interface CountTarget {
   counter?: BinCounter;
 }
 
-/** Counts the lines in bytes [start, end) of a log file into the targets `targetOf` names (none: skipped). */
+/** Counts the rows of the lines in bytes [start, end) of a log file into the targets `targetOf` names (none: skipped). */
 async function countLines(
   path: string,
   start: number,
@@ -473,12 +473,12 @@ async function countLines(
   targetOf: (record: LoggedPrediction) => CountTarget | undefined | Promise<CountTarget | undefined>,
 ): Promise<void> {
   for await (const line of readLines(path, start, end)) {
-    const record = parseRecord(line);
-    if (!record) continue;
-    const target = await targetOf(record);
-    if (!target) continue;
-    if (target.counter) target.counter.add(target.entry, record.features, record);
-    else target.entry.n++;
+    for (const record of parseRecords(line)) {
+      const target = await targetOf(record);
+      if (!target) continue;
+      if (target.counter) target.counter.add(target.entry, record.features, record);
+      else target.entry.n++;
+    }
   }
 }
 

@@ -1,7 +1,7 @@
 import type { AnsweredBatch } from '@app/inference';
 import { BinCounter, countsKey, ModelCounts, unbinned } from './count-summary';
 import { ArenaChunk, LineArena } from './line-arena';
-import { observedOutput, recordLines } from './log-record';
+import { observedOutput, recordLine } from './log-record';
 
 /** The counts of one model version's rows in a segment. */
 export interface SegmentCounts {
@@ -36,7 +36,7 @@ export const SEGMENT_ROWS = 1_024;
 const SLAB_BYTES = 1 << 20;
 
 /**
- * The prediction log's rows between `record` and the disk: each request's lines encoded at once into the arena,
+ * The prediction log's rows between `record` and the disk: each request's line encoded at once into the arena,
  * its rows counted on the bins the last flush found, grouped in segments of about SEGMENT_ROWS rows of one day.
  * Memory only; PredictionLog decides when segments are written, put back or dropped.
  */
@@ -63,7 +63,7 @@ export class RecordedRows {
   record(batch: AnsweredBatch): void {
     const ts = batch.at.toISOString();
     const segment = this.segmentFor(ts.slice(0, 10));
-    segment.bytes += this.arena.write(recordLines(batch, ts), () => this.takeArena(segment));
+    segment.bytes += this.arena.write(recordLine(batch, ts), () => this.takeArena(segment));
     this.count(segment, batch);
     segment.rows += batch.rows.length;
     this.waiting += batch.rows.length;
