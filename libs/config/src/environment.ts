@@ -126,6 +126,13 @@ export class Environment {
   @EnvBool()
   LOG_PRETTY = false;
 
+  /**
+   * How long log lines may wait to be written together (one write for all the request lines of a few ms, instead
+   * of one per request); 0 writes each line at once. Exits, crashes and pino's flush write what waits.
+   */
+  @EnvInt(0, 1000)
+  LOG_FLUSH_MS = 20;
+
   /** Serve exactly this file; takes precedence over MODEL_REPOSITORY. */
   @Transform(emptyToUndefined)
   @IsOptional()

@@ -1,9 +1,12 @@
 import pino, { DestinationStream, LevelWithSilent, LoggerOptions } from 'pino';
 import pretty from 'pino-pretty';
+import { BatchedLines } from './batched-lines';
 
 export interface LoggingSettings {
   level: LevelWithSilent;
   pretty: boolean;
+  /** LOG_FLUSH_MS: how long JSON lines may wait to be written together; 0 writes each at once. */
+  flushMs: number;
   service: string;
   version: string;
 }
@@ -88,10 +91,11 @@ function cutStrings(value: unknown, length: number): unknown {
 }
 
 /**
- * stdout, synchronously so the last lines before a crash or `process.exit` are not lost; pino-pretty in the same
- * thread for a terminal (a worker-thread transport would be faster, but pretty output is for laptops only).
+ * stdout, written synchronously (a worker-thread transport would lose the last lines before a crash), lines
+ * gathered for LOG_FLUSH_MS into writes of whole lines (BatchedLines); pino-pretty in the same thread for a terminal
+ * (pretty output is for laptops only).
  */
-export function stdoutDestination(settings: Pick<LoggingSettings, 'pretty'>): DestinationStream {
+export function stdoutDestination(settings: Pick<LoggingSettings, 'pretty' | 'flushMs'>): DestinationStream {
   if (settings.pretty) {
     return pretty({
       colorize: true,
@@ -100,5 +104,6 @@ export function stdoutDestination(settings: Pick<LoggingSettings, 'pretty'>): De
       sync: true,
     });
   }
-  return pino.destination({ dest: 1, sync: true });
+  const stdout = pino.destination({ dest: 1, sync: true });
+  return settings.flushMs > 0 ? new BatchedLines(stdout, settings.flushMs, MAX_LINE_BYTES) : stdout;
 }

@@ -22,6 +22,7 @@ export const LOG_DESTINATION = Symbol('LOG_DESTINATION');
         const settings = {
           level: config.get('LOG_LEVEL'),
           pretty: config.get('LOG_PRETTY'),
+          flushMs: config.get('LOG_FLUSH_MS'),
           service: config.get('SERVICE_NAME'),
           version: config.get('SERVICE_VERSION'),
         };
