@@ -8,26 +8,32 @@ export type InputArray = Float32Array | Float64Array | Int32Array | BigInt64Arra
 /** Rows as the flat typed array the model's input element type needs. */
 export function toInputArray(type: string, rows: readonly number[][], featureCount: number): InputArray {
   const count = rows.length * featureCount;
-  const fill = <T extends { [index: number]: number | bigint }>(
-    array: T,
-    convert: (v: number) => number | bigint,
-  ): T => {
-    let offset = 0;
-    for (const row of rows) for (const value of row) array[offset++] = convert(value);
-    return array;
-  };
   switch (type) {
     case 'float32':
-      return fill(new Float32Array(count), Number);
+      return fill(new Float32Array(count), rows);
     case 'float64':
-      return fill(new Float64Array(count), Number);
+      return fill(new Float64Array(count), rows);
     case 'int32':
-      return fill(new Int32Array(count), Number);
-    case 'int64':
-      return fill(new BigInt64Array(count), BigInt);
+      return fill(new Int32Array(count), rows);
+    case 'int64': {
+      const array = new BigInt64Array(count);
+      let offset = 0;
+      for (const row of rows) for (const value of row) array[offset++] = BigInt(value);
+      return array;
+    }
     default:
       throw new Error(`input element type ${type} is not supported`);
   }
+}
+
+/** Rows into a typed array with indexed loops: an iterator over a row of doubles boxes every value it yields. */
+function fill<T extends Float32Array | Float64Array | Int32Array>(array: T, rows: readonly number[][]): T {
+  let offset = 0;
+  for (let r = 0; r < rows.length; r++) {
+    const row = rows[r];
+    for (let i = 0; i < row.length; i++) array[offset++] = row[i];
+  }
+  return array;
 }
 
 /** Rows [start, start + count) of every output, for handing each request its share of a merged batch. */
