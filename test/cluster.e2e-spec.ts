@@ -312,6 +312,7 @@ describe('the service as a cluster of HTTP workers', () => {
       thresholds: { warn: 0.1, alert: 0.2, min_samples: 10 },
       sources: merged.sources,
       generatedAt: new Date(),
+      sampleRate: 1,
       durationMs: 0,
     };
     const report = (counts: typeof merged.counts) => buildDriftReport(profile, counts, inputs);

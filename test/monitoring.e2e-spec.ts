@@ -103,6 +103,7 @@ describe('prediction log and drift monitoring, end to end with the default model
         verdict: 'no-drift',
         n_cur: 600,
         n_ref: 1000,
+        logging: { sample_rate: 1, rows_counted: 600, rows_logged: 600, from_sample: false },
       });
       expect(res.body.drifted_features).toEqual([]);
       // The report names the model and version it used, never a path on the server.

@@ -172,6 +172,14 @@ describe('helm chart helm/ml-inference', () => {
       'PREDICTION_LOG_MAX_BYTES',
     );
     expect(renderError({ set: ['config.predictionLog.maxBytes=lots'] })).toMatch(/maxBytes/);
+    // Every prediction in the log by default; a lower rate is passed on, and a rate above 1 refused.
+    expect(find(defaults, 'ConfigMap').data.PREDICTION_LOG_SAMPLE_RATE).toBe('1');
+    expect(
+      find(render({ set: ['config.predictionLog.sampleRate=0.1'] }), 'ConfigMap').data
+        .PREDICTION_LOG_SAMPLE_RATE,
+    ).toBe('0.1');
+    expect(renderError({ set: ['config.predictionLog.sampleRate=2'] })).toMatch(/sampleRate/);
+    expect(renderError({ set: ['config.predictionLog.sampleRate=1.5'] })).toMatch(/sampleRate/);
     expect(renderError({ set: ['shutdown.terminationGracePeriodSeconds=15'] })).toMatch(
       /terminationGracePeriodSeconds \(15\) must exceed .* \(15000 ms\)/,
     );

@@ -87,6 +87,7 @@ describe('validateEnvironment', () => {
       ORT_EXECUTION_PROVIDERS: 'CUDA, cpu',
       DRIFT_PSI_WARN: '0.15',
       BATCH_MAX_DELAY_MS: '0.5',
+      PREDICTION_LOG_SAMPLE_RATE: '0.05',
     });
     expect(env).toMatchObject({
       DRIFT_BASELINE_DAYS: 7,
@@ -96,6 +97,7 @@ describe('validateEnvironment', () => {
       BATCH_MAX_DELAY_MS: 0.5,
       DRIFT_CRON: '0 6 * * 1',
       PREDICTION_LOG_ENABLED: true,
+      PREDICTION_LOG_SAMPLE_RATE: 0.05,
     });
     // Unset: the runner divides the cores between the HTTP processes and their worker threads.
     expect(env.INFERENCE_WORKERS).toBeUndefined();
@@ -103,8 +105,10 @@ describe('validateEnvironment', () => {
       DRIFT_CRON: 'weekly',
       ALERT_WEBHOOK_URL: 'hooks.example/T0KEN-secret',
       DRIFT_PSI_WARN: '0.5',
+      PREDICTION_LOG_SAMPLE_RATE: '1.5',
     });
     expect(problems).toEqual([
+      'PREDICTION_LOG_SAMPLE_RATE=1.5: PREDICTION_LOG_SAMPLE_RATE must not be greater than 1',
       'DRIFT_CRON="weekly": must be a cron expression with 5 or 6 fields',
       'ALERT_WEBHOOK_URL=<redacted>: ALERT_WEBHOOK_URL must be a URL address',
       'DRIFT_PSI_WARN=0.5: must not exceed DRIFT_PSI_ALERT (0.2)',

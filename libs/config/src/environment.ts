@@ -311,6 +311,16 @@ export class Environment {
   PREDICTION_LOG_RETENTION_DAYS = 30;
 
   /**
+   * The share of requests whose rows are written to the log, chosen per request (a request is logged whole or not
+   * at all). Every row is still counted in the count summaries, so drift over sampled days is exact.
+   */
+  @Transform(toNumber)
+  @IsNumber({ allowNaN: false, allowInfinity: false })
+  @Min(0)
+  @Max(1)
+  PREDICTION_LOG_SAMPLE_RATE = 1;
+
+  /**
    * Most bytes the prediction-log folder may hold (e.g. 20gb); past it the oldest days' logs are deleted, never
    * today's, and their count summaries kept. Unset: no cap (retention by PREDICTION_LOG_RETENTION_DAYS only).
    */

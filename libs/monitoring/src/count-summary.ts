@@ -15,6 +15,16 @@ export interface ModelCounts {
   bins: string | null;
   /** Rows counted. */
   n: number;
+  /**
+   * Of those, rows whose lines are in the log: fewer than `n` when PREDICTION_LOG_SAMPLE_RATE wrote only a sample of
+   * them. Summaries written before sampling existed have none: all their rows are in the log.
+   */
+  logged: number;
+  /**
+   * The counts were made from the lines of a sampled log (a reference changed after the rows were written, so they
+   * were counted again from what the log kept): `n` is the size of a sample of the traffic, not all of it.
+   */
+  from_sample?: true;
   /** Per feature, per bin. */
   features: number[][];
   /** Predicted labels per bin (classifiers). */
@@ -59,17 +69,22 @@ export class BinCounter {
       version,
       bins: this.hash,
       n: 0,
+      logged: 0,
       features: features.map((feature) => zeros(binCount(feature))),
       labels: prediction.labels ? zeros(binCount(prediction.labels)) : [],
       score: zeros(binCount(prediction.score)),
     };
   }
 
-  /** Adds one row; a row that does not fit the profile (another feature count) is left out and reported. */
-  add(counts: ModelCounts, features: readonly number[], output: ObservedOutput): boolean {
+  /**
+   * Adds one row; a row that does not fit the profile (another feature count) is left out and reported.
+   * @param logged whether the row's line is in the log (not when sampling left it out)
+   */
+  add(counts: ModelCounts, features: readonly number[], output: ObservedOutput, logged = true): boolean {
     const { profile, featureBin, labelBin } = this;
     if (features.length !== featureBin.length) return false;
     counts.n++;
+    if (logged) counts.logged++;
     for (let i = 0; i < features.length; i++) counts.features[i][featureBin[i](features[i])]++;
     if (labelBin) {
       const label = Array.isArray(output.prediction) ? '' : String(output.prediction);
@@ -83,13 +98,15 @@ export class BinCounter {
 
 /** Rows counted without a profile: only `n` is known, and the summary cannot stand in for the raw log. */
 export function unbinned(model: string, version: string): ModelCounts {
-  return { model, version, bins: null, n: 0, features: [], labels: [], score: [] };
+  return { model, version, bins: null, n: 0, logged: 0, features: [], labels: [], score: [] };
 }
 
 /** `into += from`, bin by bin; both must be on the same bins. */
 export function addCounts(into: ModelCounts, from: ModelCounts): void {
   if (into.bins !== from.bins) throw new Error('cannot add counts made on different bins');
   into.n += from.n;
+  into.logged += from.logged;
+  if (from.from_sample) into.from_sample = true;
   const add = (a: number[], b: readonly number[]) => b.forEach((value, i) => (a[i] += value));
   into.features.forEach((bins, i) => add(bins, from.features[i]));
   add(into.labels, from.labels);
@@ -117,6 +134,8 @@ export async function readCountSummary(path: string): Promise<CountSummaryFile |
     const value = JSON.parse(text) as CountSummaryFile;
     if (value.format !== COUNTS_FORMAT || !Number.isInteger(value.log_bytes) || !Array.isArray(value.models))
       return undefined;
+    // Written before sampling: every counted row is in the log.
+    for (const counts of value.models) counts.logged ??= counts.n;
     return value;
   } catch {
     return undefined;

@@ -107,6 +107,7 @@ export class DriftCheck {
       },
       sources: { summaries: 0, tails: 0, raw_files: 0 },
       generatedAt: new Date(),
+      sampleRate: this.config.get('PREDICTION_LOG_SAMPLE_RATE'),
       durationMs: 0,
     };
     const report = await this.compare(model, days, inputs);

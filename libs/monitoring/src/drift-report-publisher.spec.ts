@@ -65,6 +65,7 @@ function report(verdict: Verdict, generatedAt: string, psi: number, version = '1
     features: [feature('a', psi), feature('b', 0.01)],
     prediction: { psi: 0.05, status: enough ? 'stable' : 'insufficient-data', score: feature('score', 0.05) },
     sources: { summaries: 0, tails: 0, raw_files: 0 },
+    logging: { sample_rate: 1, rows_counted: 500, rows_logged: 500, from_sample: false },
     duration_ms: 250,
   };
 }

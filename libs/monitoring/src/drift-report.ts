@@ -83,6 +83,12 @@ export interface DriftReport {
     score: DistributionDrift;
   };
   sources: { summaries: number; tails: number; raw_files: number };
+  /**
+   * The rows behind `n_cur`: all counted, a share of them in the log when PREDICTION_LOG_SAMPLE_RATE (this
+   * process's, `sample_rate`) is below 1. `from_sample`: some counts had to be made from the log's lines (a reference
+   * changed after the rows were written, or DRIFT_BASELINE_DAYS) while the log held only a sample.
+   */
+  logging: { sample_rate: number; rows_counted: number; rows_logged: number; from_sample: boolean };
   duration_ms: number;
 }
 
@@ -136,6 +142,8 @@ export interface DriftInputs {
   reference: ReferenceDescription;
   thresholds: PsiThresholds & { min_samples: number };
   sources: DriftReport['sources'];
+  /** PREDICTION_LOG_SAMPLE_RATE. */
+  sampleRate: number;
   generatedAt: Date;
   durationMs: number;
 }
@@ -182,18 +190,27 @@ export function buildDriftReport(
           (prediction.status === 'drift' ? ' and the predictions' : '') +
           ` above PSI ${thresholds.alert}.`
         : `No drift in ${head}: every feature and the predictions are below PSI ${thresholds.alert}.`;
+  const sampled = counts.from_sample === true;
   return {
     ...reportHeader(inputs),
     thresholds,
     n_ref: nRef,
     n_cur: counts.n,
     verdict,
-    summary,
+    summary: sampled
+      ? `${summary} Counted in part from a sample of the prediction log (PREDICTION_LOG_SAMPLE_RATE), not from every row.`
+      : summary,
     drifted_features: enough ? drifted : [],
     drifted_share: enough && features.length > 0 ? drifted.length / features.length : 0,
     features,
     prediction,
     sources: inputs.sources,
+    logging: {
+      sample_rate: inputs.sampleRate,
+      rows_counted: counts.n,
+      rows_logged: counts.logged,
+      from_sample: sampled,
+    },
     duration_ms: inputs.durationMs,
   };
 }
@@ -236,6 +253,7 @@ export function emptyReport(inputs: DriftInputs, verdict: Verdict, summary: stri
     drifted_share: 0,
     features: [],
     sources: inputs.sources,
+    logging: { sample_rate: inputs.sampleRate, rows_counted: nCur, rows_logged: nCur, from_sample: false },
     duration_ms: inputs.durationMs,
   };
 }

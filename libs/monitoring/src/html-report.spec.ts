@@ -57,6 +57,7 @@ function report(empty = false): DriftReport {
     version: '3',
     bins: 'x',
     n: 600,
+    logged: 600,
     features: [
       [100, 100, 100, 100, 100, 100],
       [0, 0, 0, 100, 200, 300],
@@ -76,6 +77,7 @@ function report(empty = false): DriftReport {
     ? {
         ...counts,
         n: 0,
+        logged: 0,
         features: counts.features.map((bins) => bins.map(() => 0)),
         score: counts.score.map(() => 0),
       }
@@ -88,6 +90,7 @@ function report(empty = false): DriftReport {
     thresholds: { warn: 0.1, alert: 0.2, min_samples: 200 },
     sources: { summaries: 7, tails: 0, raw_files: 0 },
     generatedAt: new Date('2026-11-24T06:00:00Z'),
+    sampleRate: 1,
     durationMs: 12,
   });
 }
@@ -105,6 +108,18 @@ describe('renderHtmlReport', () => {
     expect(html).not.toContain('<script');
     expect(html).not.toContain('<img');
     expect(html).not.toMatch(/<(link|iframe|object|embed)\b|@import|url\(/);
+  });
+
+  it('says how many rows were counted and logged, and when counts came from a sample', () => {
+    const data = report();
+    expect(renderHtmlReport(data)).toContain('600 rows counted, 600 of them in the log (sample rate 1).');
+    const sampled = {
+      ...data,
+      logging: { sample_rate: 0.1, rows_counted: 600, rows_logged: 58, from_sample: true },
+    };
+    expect(renderHtmlReport(sampled)).toContain(
+      "600 rows counted, 58 of them in the log (sample rate 0.1). Some counts were made from the log's sample",
+    );
   });
 
   it('claims no drift anywhere when the window is empty: no score, no noise floor, "insufficient data"', () => {

@@ -35,6 +35,17 @@ const percent = (share: number) => `${(share * 100).toFixed(1)}%`;
  * histogram per distribution. Inline CSS and SVG only: no script, font or image is fetched, so it renders offline
  * and from a mail attachment alike.
  */
+/** Every row is counted; with PREDICTION_LOG_SAMPLE_RATE below 1 only a share of them is in the log. */
+function loggingNote({
+  sample_rate,
+  rows_counted,
+  rows_logged,
+  from_sample,
+}: DriftReport['logging']): string {
+  const rows = `${rows_counted} rows counted, ${rows_logged} of them in the log (sample rate ${sample_rate}).`;
+  return from_sample ? `${rows} Some counts were made from the log's sample, not from every row.` : rows;
+}
+
 export function renderHtmlReport(report: DriftReport): string {
   const title = `Drift report: ${report.model} v${report.version}, ${report.window.from} to ${report.window.to}`;
   const distributions = [
@@ -76,7 +87,7 @@ ${distributions.length > 0 ? `<section><h2>Distributions</h2><p class="muted">Sh
   Below ${report.thresholds.warn} stable, ${report.thresholds.warn}–${report.thresholds.alert} moderate, above ${report.thresholds.alert} drift.
   The noise floor, (bins − 1)·(1/n<sub>ref</sub> + 1/n<sub>cur</sub>), is roughly the PSI that sampling alone gives at these sample sizes: a score near it means nothing.
   Fewer than ${report.thresholds.min_samples} predictions give no verdict.</p>
-  <p class="muted">Counts from ${report.sources.summaries} count summaries, ${report.sources.tails} log tails and ${report.sources.raw_files} raw log files; ${report.duration_ms} ms.</p>
+  <p class="muted">Counts from ${report.sources.summaries} count summaries, ${report.sources.tails} log tails and ${report.sources.raw_files} raw log files; ${report.duration_ms} ms. ${loggingNote(report.logging)}</p>
 </footer>
 </body>
 </html>

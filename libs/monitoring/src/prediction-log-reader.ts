@@ -67,6 +67,8 @@ export async function countLogDays(
     } else if (log && (size !== undefined || compressed)) {
       await countRange(log, 0, size);
       sources.raw_files++;
+      // The summary (on other bins) says the log holds a sample of the rows: these counts are a sample's.
+      if (entry !== undefined && (entry.logged < entry.n || entry.from_sample)) total.from_sample = true;
     }
   }
   return { counts: total, sources };

@@ -98,6 +98,7 @@ const inputs: DriftInputs = {
   thresholds: { warn: 0.1, alert: 0.2, min_samples: 10 },
   sources: { summaries: 0, tails: 0, raw_files: 0 },
   generatedAt: new Date(),
+  sampleRate: 1,
   durationMs: 0,
 };
 
@@ -177,6 +178,108 @@ describe('PredictionLog', () => {
     const raw = await countLogDays(shared, 'seed_gbc', '1', reference.counter, [TODAY]);
     expect(raw.sources).toEqual({ summaries: 0, tails: 0, raw_files: 2 });
     expect(raw.counts).toEqual(merged.counts);
+  });
+
+  describe('sampled (PREDICTION_LOG_SAMPLE_RATE 0.1)', () => {
+    /** 1,000 requests of 1 to 4 rows, the first 50 before any flush (the bins are not known yet). */
+    const requests = Array.from({ length: 1000 }, (_, i) => {
+      const start = (i * 7) % (traffic.length - 4);
+      return { id: `req-${i}`, rows: traffic.slice(start, start + 1 + (i % 4)) };
+    });
+    const rowCount = requests.reduce((n, r) => n + r.rows.length, 0);
+
+    async function serve(rate: number) {
+      const dir = tmp(`plog-rate-${rate}-`);
+      const { log, seen } = startLog(
+        dir,
+        'replica-a',
+        { value: reference },
+        { PREDICTION_LOG_SAMPLE_RATE: rate },
+      );
+      for (const [i, r] of requests.entries()) {
+        log.record(batch(r.rows, new Date(), r.id));
+        if (i === 49 || i % 200 === 199) await log.flush();
+      }
+      await log.flush();
+      return { dir, seen };
+    }
+
+    it('logs about a tenth of the requests, each whole, and counts every row exactly as a full log does', async () => {
+      const [full, sampled] = [await serve(1), await serve(0.1)];
+      const logPath = (dir: string) => join(dir, logFileName(TODAY, 'replica-a'));
+      const lines = (dir: string) => readFileSync(logPath(dir), 'utf8').split('\n').filter(Boolean);
+      expect(lines(full.dir)).toHaveLength(requests.length);
+      // Binomial(1000, 0.1): mean 100, standard deviation 9.5; these bounds are more than 4 of them away.
+      const logged = lines(sampled.dir).map(
+        (line) => JSON.parse(line) as { request_id: string; rows: unknown[] },
+      );
+      expect(logged.length).toBeGreaterThan(60);
+      expect(logged.length).toBeLessThan(140);
+      const sent = new Map(requests.map((r) => [r.id, r.rows.length]));
+      for (const line of logged) expect(line.rows).toHaveLength(sent.get(line.request_id)!);
+      const loggedRows = logged.reduce((n, line) => n + line.rows.length, 0);
+      expect(sampled.seen.written).toBe(loggedRows);
+
+      // Every row counted, on both sides; only `logged` tells them apart.
+      const summary = async (dir: string) =>
+        (await readCountSummary(join(dir, countsFileName(TODAY, 'replica-a'))))!.models[0];
+      const [fullCounts, sampledCounts] = [await summary(full.dir), await summary(sampled.dir)];
+      expect(fullCounts).toMatchObject({ n: rowCount, logged: rowCount });
+      expect(sampledCounts).toEqual({ ...fullCounts, logged: loggedRows });
+
+      const read = async (dir: string) => countLogDays(dir, 'seed_gbc', '1', reference.counter, [TODAY]);
+      const [fullWindow, sampledWindow] = [await read(full.dir), await read(sampled.dir)];
+      const report = (counts: typeof fullWindow.counts, sampleRate: number) =>
+        buildDriftReport(profile, counts, { ...inputs, sampleRate });
+      const psis = (r: ReturnType<typeof report>) => r.features.map((f) => [f.name, f.psi]);
+      expect(psis(report(sampledWindow.counts, 0.1))).toEqual(psis(report(fullWindow.counts, 1)));
+      expect(report(sampledWindow.counts, 0.1).n_cur).toBe(rowCount);
+      expect(report(sampledWindow.counts, 0.1).logging).toEqual({
+        sample_rate: 0.1,
+        rows_counted: rowCount,
+        rows_logged: loggedRows,
+        from_sample: false,
+      });
+    });
+
+    it('says the counts come from a sample when only the sampled lines can give them', async () => {
+      const { dir } = await serve(0.1);
+      // A reader on other bins cannot use the summary: it counts the lines, which hold a sample.
+      const first = {
+        ...profile.features[0],
+        kind: 'numeric' as const,
+        edges: [0],
+        counts: [1, 1],
+        shares: [0.5, 0.5],
+      };
+      const otherBins = new BinCounter({ ...profile, features: [first, ...profile.features.slice(1)] });
+      const raw = await countLogDays(dir, 'seed_gbc', '1', otherBins, [TODAY]);
+      expect(raw.sources).toEqual({ summaries: 0, tails: 0, raw_files: 1 });
+      expect(raw.counts.n).toBeLessThan(rowCount);
+      expect(raw.counts.from_sample).toBe(true);
+      const report = buildDriftReport(otherBins.profile, raw.counts, { ...inputs, sampleRate: 0.1 });
+      expect(report.logging.from_sample).toBe(true);
+      expect(report.summary).toMatch(/from a sample of the prediction log/);
+
+      // The writer, after the reference changes, counts the day again from its lines: a sample too.
+      const changed: { value?: LoadedReference } = {
+        value: { ...reference, profile: otherBins.profile, counter: otherBins },
+      };
+      const log = startLog(dir, 'replica-a', changed, { PREDICTION_LOG_SAMPLE_RATE: 0.1 }).log;
+      log.record(batch(traffic.slice(0, 2)));
+      await log.flush();
+      const summary = (await readCountSummary(join(dir, countsFileName(TODAY, 'replica-a'))))!.models[0];
+      expect(summary.bins).toBe(changed.value!.counter.hash);
+      expect(summary.from_sample).toBe(true);
+    });
+
+    it('at rate 0 writes no line and still counts every row', async () => {
+      const { dir, seen } = await serve(0);
+      expect(readFileSync(join(dir, logFileName(TODAY, 'replica-a')), 'utf8')).toBe('');
+      expect(seen.written).toBe(0);
+      const counts = (await readCountSummary(join(dir, countsFileName(TODAY, 'replica-a'))))!.models[0];
+      expect(counts).toMatchObject({ n: rowCount, logged: 0 });
+    });
   });
 
   it('stays correct when the reference appears after rows were logged, for readers and for the writer', async () => {

@@ -41,7 +41,7 @@ import {
 } from './log-files';
 import { LoggedPrediction, parseRecords } from './log-record';
 import { MonitoringMetrics } from './monitoring-metrics';
-import { RecordedRows, Segment } from './recorded-rows';
+import { countBatch, RecordedRows, Segment } from './recorded-rows';
 import { ReferenceProfiles } from './reference-profiles';
 
 /** Overrides the host name in file names (specs simulate several replicas in one process). */
@@ -97,7 +97,7 @@ export class PredictionLog implements PredictionSink, OnApplicationBootstrap, On
   private readonly maxBytesText?: string;
   private readonly maxBytes: number;
   /** Rows recorded and not yet written: lines encoded, rows counted. */
-  private readonly recorded = new RecordedRows();
+  private readonly recorded: RecordedRows;
   private timer?: NodeJS.Timeout;
   private chain: Promise<void> = Promise.resolve();
   private busy = false;
@@ -129,6 +129,7 @@ export class PredictionLog implements PredictionSink, OnApplicationBootstrap, On
     this.maxBytesText = config.get('PREDICTION_LOG_MAX_BYTES');
     this.maxBytes = this.maxBytesText === undefined ? Infinity : parseByteSize(this.maxBytesText);
     this.host = host === undefined ? defaultHost() : sanitizeHost(host);
+    this.recorded = new RecordedRows(config.get('PREDICTION_LOG_SAMPLE_RATE') ?? 1);
   }
 
   /** The hot path: encodes and counts in memory; no I/O, no await, nothing that can throw into a prediction. */
@@ -296,16 +297,24 @@ export class PredictionLog implements PredictionSink, OnApplicationBootstrap, On
     }
     file.bytes += segments.reduce((total, segment) => total + segment.bytes, 0);
     this.recorded.written(segments);
-    // A model version whose rows were all counted on the file's bins adds its counts; any other (a reference that
-    // changed or was not known yet when they were recorded) is counted again from the lines just written.
-    const recount = new Set<string>();
+    // Counts made on the file's bins when the rows were recorded are added; rows recorded before the reference was
+    // known are counted now. A model version with rows counted on other bins (the reference changed in between) is
+    // counted again from the lines just written, plus the rows that sampling kept out of them and that are still
+    // in memory; rows already counted and not logged cannot be binned again, so its counts then come from a sample.
+    const recount = new Map<string, boolean>();
     for (const segment of segments) {
-      for (const [key, { counts }] of segment.counts)
-        if (counts === undefined || counts.bins !== entries.get(key)!.entry.bins) recount.add(key);
+      for (const [key, { counts }] of segment.counts) {
+        if (counts === undefined || counts.bins === entries.get(key)!.entry.bins) continue;
+        recount.set(key, recount.get(key) === true || counts.logged < counts.n);
+      }
     }
     for (const segment of segments) {
-      for (const [key, { counts }] of segment.counts)
-        if (!recount.has(key)) addCounts(entries.get(key)!.entry, counts!);
+      for (const [key, { counts, uncounted }] of segment.counts) {
+        const { entry, counter } = entries.get(key)!;
+        for (const { batch, logged } of uncounted ?? [])
+          if (!(logged && recount.has(key))) countBatch(entry, counter, batch, logged);
+        if (counts !== undefined && !recount.has(key)) addCounts(entry, counts);
+      }
     }
     if (recount.size > 0) {
       await countLines(file.logPath, start, file.bytes, (record) =>
@@ -313,12 +322,13 @@ export class PredictionLog implements PredictionSink, OnApplicationBootstrap, On
           ? entries.get(countsKey(record.model, record.version))
           : undefined,
       );
+      for (const [key, fromSample] of recount) if (fromSample) entries.get(key)!.entry.from_sample = true;
     }
     for (const { entry, counter } of entries.values())
       this.recorded.countOn(entry.model, entry.version, counter ?? null);
     // The rows are written; a summary that cannot be saved only makes readers read the log's tail.
     await this.saveCounts(file).catch((error: unknown) => this.writeFailed(error));
-    return segments.reduce((total, segment) => total + segment.rows, 0);
+    return segments.reduce((total, segment) => total + segment.logged, 0);
   }
 
   /** This process's view of a day file: created, its torn tail cut, its counts caught up with its lines. */
@@ -384,6 +394,8 @@ export class PredictionLog implements PredictionSink, OnApplicationBootstrap, On
       await countLines(file.logPath, 0, file.bytes, (record) =>
         record.model === model && record.version === version ? { entry, counter } : undefined,
       );
+      // The lines hold only the rows sampling kept: the counts on the new bins are those of a sample.
+      if (existing.logged < existing.n || existing.from_sample) entry.from_sample = true;
     }
     file.counts.set(key, entry);
     return { entry, counter };
@@ -477,7 +489,10 @@ async function countLines(
       const target = await targetOf(record);
       if (!target) continue;
       if (target.counter) target.counter.add(target.entry, record.features, record);
-      else target.entry.n++;
+      else {
+        target.entry.n++;
+        target.entry.logged++;
+      }
     }
   }
 }

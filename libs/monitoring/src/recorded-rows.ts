@@ -9,8 +9,19 @@ export interface SegmentCounts {
   version: string;
   /** The bins the rows were counted on when recorded; absent while the reference was not known yet. */
   counter?: BinCounter;
-  /** Undefined: not counted when recorded (the reference was still being looked up); counted from the file. */
+  /** The rows' counts, made when they were recorded; undefined while the reference was not known yet. */
   counts?: ModelCounts;
+  /**
+   * Requests recorded before the reference was known, kept until the flush that knows it counts them (the first
+   * flush interval of a model version only): with sampling, the log alone no longer holds every row to count.
+   */
+  uncounted?: UncountedBatch[];
+}
+
+export interface UncountedBatch {
+  batch: AnsweredBatch;
+  /** Its line was written (sampling kept it). */
+  logged: boolean;
 }
 
 /**
@@ -22,7 +33,10 @@ export interface Segment {
   /** The encoded lines, in order. */
   chunks: ArenaChunk[];
   bytes: number;
+  /** Rows recorded (all counted). */
   rows: number;
+  /** Of those, rows whose lines are in `chunks` (sampling writes only some). */
+  logged: number;
   counts: Map<string, SegmentCounts>;
 }
 
@@ -50,6 +64,15 @@ export class RecordedRows {
   /** The bins each model version's rows are counted on when recorded, as the last flush found them. */
   private readonly counters = new Map<string, BinCounter | null>();
 
+  /**
+   * @param sampleRate PREDICTION_LOG_SAMPLE_RATE: the share of requests whose line is written; every row is counted
+   * @param random where the choice comes from (a spec makes it repeatable)
+   */
+  constructor(
+    private readonly sampleRate = 1,
+    private readonly random: () => number = Math.random,
+  ) {}
+
   /** Rows recorded and not yet written or dropped. */
   get rows(): number {
     return this.waiting;
@@ -63,9 +86,12 @@ export class RecordedRows {
   record(batch: AnsweredBatch): void {
     const ts = batch.at.toISOString();
     const segment = this.segmentFor(ts.slice(0, 10));
-    segment.bytes += this.arena.write(recordLine(batch, ts), () => this.takeArena(segment));
-    this.count(segment, batch);
+    // Chosen per request, so a request's rows are logged together or not at all.
+    const logged = this.sampleRate >= 1 || this.random() < this.sampleRate;
+    if (logged) segment.bytes += this.arena.write(recordLine(batch, ts), () => this.takeArena(segment));
+    this.count(segment, batch, logged);
     segment.rows += batch.rows.length;
+    if (logged) segment.logged += batch.rows.length;
     this.waiting += batch.rows.length;
   }
 
@@ -114,7 +140,7 @@ export class RecordedRows {
     const current = this.current;
     if (current !== undefined && current.day === day && current.rows < SEGMENT_ROWS) return current;
     this.closeSegment();
-    const segment: Segment = { day, chunks: [], bytes: 0, rows: 0, counts: new Map() };
+    const segment: Segment = { day, chunks: [], bytes: 0, rows: 0, logged: 0, counts: new Map() };
     this.current = segment;
     return segment;
   }
@@ -134,26 +160,39 @@ export class RecordedRows {
     if (chunk) segment.chunks.push(chunk);
   }
 
-  /** Counts the rows on the bins the last flush found; before the first flush they are counted from the file. */
-  private count(segment: Segment, batch: AnsweredBatch): void {
+  /** Counts the rows on the bins the last flush found; before the first flush they wait for it (`uncounted`). */
+  private count(segment: Segment, batch: AnsweredBatch, logged: boolean): void {
     const key = countsKey(batch.model, batch.version);
     let entry = segment.counts.get(key);
     if (entry === undefined) {
       const counter = this.counters.get(key);
       entry = { model: batch.model, version: batch.version };
-      if (counter === null) entry.counts = unbinned(batch.model, batch.version);
-      else if (counter !== undefined) {
-        entry.counter = counter;
-        entry.counts = counter.empty(batch.model, batch.version);
+      if (counter === undefined) entry.uncounted = [];
+      else {
+        entry.counter = counter ?? undefined;
+        entry.counts = counter
+          ? counter.empty(batch.model, batch.version)
+          : unbinned(batch.model, batch.version);
       }
       segment.counts.set(key, entry);
     }
-    const { counts, counter } = entry;
-    if (counts === undefined) return;
-    if (counter === undefined) {
-      counts.n += batch.rows.length;
-      return;
-    }
-    batch.rows.forEach((features, i) => counter.add(counts, features, observedOutput(batch.predictions[i])));
+    if (entry.counts === undefined) entry.uncounted!.push({ batch, logged });
+    else countBatch(entry.counts, entry.counter, batch, logged);
   }
+}
+
+/** Adds a request's rows to counts: into the counter's bins, or only to `n` without a reference. */
+export function countBatch(
+  counts: ModelCounts,
+  counter: BinCounter | undefined,
+  batch: AnsweredBatch,
+  logged: boolean,
+): void {
+  if (counter === undefined) {
+    counts.n += batch.rows.length;
+    if (logged) counts.logged += batch.rows.length;
+    return;
+  }
+  for (let i = 0; i < batch.rows.length; i++)
+    counter.add(counts, batch.rows[i], observedOutput(batch.predictions[i]), logged);
 }
