@@ -1,7 +1,15 @@
-import { dayOf, parseLogFileName, parseRecords } from '@app/monitoring';
-import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import {
+  countsFileName,
+  dayOf,
+  defaultHost,
+  logFileName,
+  parseLogFileName,
+  parseRecords,
+  readCountSummary,
+} from '@app/monitoring';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { seedTrainingRows } from './support/monitoring-data';
 import { freePort, ServerProcess } from './support/server-process';
@@ -49,6 +57,46 @@ describe.each([
       })
       .map((name) => readFileSync(join(dir, name), 'utf8').split('\n'));
   const logLines = (dir: string) => logFiles(dir).flatMap((lines) => lines.filter((line) => line !== ''));
+
+  it('cuts the torn line a crash left at the end of today’s file before appending, and counts what was whole', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mon-torn-'));
+    const day = dayOf(new Date());
+    // The files this service's processes write: one per HTTP worker, or one for a single process.
+    const hosts =
+      'HTTP_WORKERS' in processes
+        ? [defaultHost()]
+        : Array.from({ length: availableParallelism() }, (_, i) => `${defaultHost()}-${i}`);
+    const whole = JSON.stringify({
+      ts: new Date().toISOString(),
+      model: 'seed_gbc',
+      version: '1',
+      request_id: 'before-the-crash',
+      rows: [{ features: rows[0], prediction: 1, probability: 0.9 }],
+    });
+    for (const host of hosts)
+      writeFileSync(join(dir, logFileName(day, host)), `${whole}\n{"ts":"${day}T00:00:0`);
+
+    const { server, base } = await start({ PREDICTION_LOG_DIR: dir });
+    for (let i = 0; i < 20; i++) expect((await predict(base, i, `after-${i}`)).status).toBe(200);
+    server.child.kill('SIGTERM');
+    expect(await server.exitCode()).toBe(0);
+
+    const ids: string[] = [];
+    for (const host of hosts) {
+      const lines = readFileSync(join(dir, logFileName(day, host)), 'utf8').split('\n');
+      expect(lines.pop()).toBe('');
+      const records = lines.map(parseRecords);
+      // No torn fragment left in the middle: every line is whole again.
+      expect(records.every((rowsOfLine) => rowsOfLine.length > 0)).toBe(true);
+      ids.push(...records.flat().map((record) => record.request_id));
+      const summary = await readCountSummary(join(dir, countsFileName(day, host)));
+      expect(summary?.models[0].n).toBe(records.flat().length);
+    }
+    expect(ids.filter((id) => id === 'before-the-crash')).toHaveLength(hosts.length);
+    expect(ids.filter((id) => id.startsWith('after-')).sort()).toEqual(
+      Array.from({ length: 20 }, (_, i) => `after-${i}`).sort(),
+    );
+  });
 
   it('loses nothing across a graceful restart, requests answered while draining included', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'mon-graceful-'));

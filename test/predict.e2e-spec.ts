@@ -106,6 +106,24 @@ describe('POST /predict and POST /v1/models/{name}:predict', () => {
       ]);
     });
 
+    it('rejects one feature too many, on /predict and in a batch before a valid row', async () => {
+      const res = await request(server())
+        .post('/predict')
+        .send({ features: [...row, 0.5] })
+        .expect(422);
+      expect(problem(res).errors).toEqual([
+        { field: 'features', message: 'features has 11 values; the model expects 10 features' },
+      ]);
+      // Accepted, the extra value would shift into the next row and change its answer with a 200.
+      const batch = await request(server())
+        .post('/v1/models/seed_gbc:predict')
+        .send({ instances: [[...row, 0.5], row] })
+        .expect(422);
+      expect(problem(batch).errors).toEqual([
+        { field: 'instances[0]', message: 'instances[0] has 11 values; the model expects 10 features' },
+      ]);
+    });
+
     it.each([
       ['a string', '"0.3"', 'features[2] must be a number, got the string "0.3"'],
       ['null', 'null', 'features[2] must be a number, got null'],

@@ -90,6 +90,21 @@ describe('API keys', () => {
     expect(status).toBe(401);
   });
 
+  it('rejects a real key with characters appended, as a header and as a bearer token', async () => {
+    await request(server())
+      .post('/predict')
+      .set('X-API-Key', `${KEYS[0]}x`)
+      .send({ features: ROW })
+      .expect(401);
+    await request(server())
+      .post('/predict')
+      .set('Authorization', `Bearer ${KEYS[1]}0`)
+      .send({ features: ROW })
+      .expect(401);
+    // (Trailing spaces are not characters of the value: HTTP strips them before anyone sees the header.)
+    await request(server()).get('/v1/models').set('X-API-Key', `${KEYS[1]}=`).expect(401);
+  });
+
   it('rejects a wrong key and a key that is only a prefix of a real one', async () => {
     await request(server())
       .post('/predict')

@@ -58,6 +58,20 @@ describe('toFeatureRows', () => {
     ]);
   });
 
+  it('refuses one value too many, alone or before a valid row, rather than shift it into the next row', () => {
+    expect(problems([[1, 2, 3, 4]])).toEqual([
+      { field: 'instances[0]', message: 'instances[0] has 4 values; the model expects 3 features' },
+    ]);
+    expect(
+      problems([
+        [1, 2, 3, 4],
+        [5, 6, 7],
+      ]),
+    ).toEqual([
+      { field: 'instances[0]', message: 'instances[0] has 4 values; the model expects 3 features' },
+    ]);
+  });
+
   it('names missing and unknown features of named rows', () => {
     const named = signature({ features: ['a', 'b', 'c'] });
     expect(problems([{ a: 1, b: 2, d: 4 }], named)).toEqual([

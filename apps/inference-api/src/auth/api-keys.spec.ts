@@ -1,0 +1,35 @@
+import type { AppConfig } from '@app/config';
+import { ApiKeys } from './api-keys';
+
+const KEYS = ['key-one-0123456789abcdef', 'key-two-0123456789abcdef'];
+const keys = (configured = KEYS) => new ApiKeys({ apiKeys: configured } as unknown as AppConfig);
+
+describe('ApiKeys', () => {
+  it('accepts each configured key, as X-API-Key or as a bearer token', () => {
+    for (const key of KEYS) {
+      expect(keys().check({ 'x-api-key': key })).toBe('valid');
+      expect(keys().check({ authorization: `Bearer ${key}` })).toBe('valid');
+      expect(keys().check({ authorization: `bearer  ${key}` })).toBe('valid');
+    }
+  });
+
+  it.each([
+    ['characters appended', `${KEYS[0]}x`],
+    ['a character appended to the second key', `${KEYS[1]}0`],
+    ['the last character cut', KEYS[0].slice(0, -1)],
+    ['the first character cut', KEYS[0].slice(1)],
+    ['two keys run together', `${KEYS[0]}${KEYS[1]}`],
+    ['another case', KEYS[0].toUpperCase()],
+  ])('refuses a key with %s, as a header and as a bearer token', (_, presented) => {
+    expect(keys().check({ 'x-api-key': presented })).toBe('invalid');
+    expect(keys().check({ authorization: `Bearer ${presented}` })).toBe('invalid');
+  });
+
+  it('tells a missing key from a wrong one, and needs none when none is configured', () => {
+    expect(keys().check({})).toBe('missing');
+    expect(keys().check({ authorization: `Basic ${KEYS[0]}` })).toBe('missing');
+    expect(keys().check({ 'x-api-key': '' })).toBe('missing');
+    expect(keys([]).check({})).toBe('not-required');
+    expect(keys([]).required).toBe(false);
+  });
+});
