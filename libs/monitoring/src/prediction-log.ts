@@ -12,16 +12,6 @@ import {
 import { mkdir, open, truncate } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
-  addCounts,
-  BinCounter,
-  COUNTS_FORMAT,
-  countsKey,
-  ModelCounts,
-  unbinned,
-  writeCountSummary,
-  readCountSummary,
-} from './count-summary';
-import {
   capLogFolder,
   compressedLogFileName,
   compressLog,
@@ -32,16 +22,16 @@ import {
   deleteDaysBefore,
   logFileName,
   listLogFiles,
-  readLines,
   removePartials,
   restoreLog,
   sanitizeHost,
   settleBothForms,
   sizeOf,
 } from './log-files';
-import { LoggedPrediction, parseRecords } from './log-record';
 import { MonitoringMetrics } from './monitoring-metrics';
-import { countBatch, RecordedRows, Segment } from './recorded-rows';
+import { readCountSummary } from './count-summary';
+import { DayCounts, DayFile } from './day-counts';
+import { RecordedRows, Segment } from './recorded-rows';
 import { ReferenceProfiles } from './reference-profiles';
 
 /** Overrides the host name in file names (specs simulate several replicas in one process). */
@@ -63,18 +53,6 @@ export const FLUSH_AT_ROWS = 8_192;
 const ERROR_LOG_INTERVAL_MS = 30_000;
 
 const DAY_MS = 24 * 60 * 60 * 1000;
-
-/** What this process knows about one day's log file of its own. */
-interface DayFile {
-  day: string;
-  logPath: string;
-  countsPath: string;
-  /** Bytes of the file that are whole lines, all counted in `counts`. */
-  bytes: number;
-  counts: Map<string, ModelCounts>;
-  /** A write failed: the file may hold part of it, cut back to `bytes` before the next append. */
-  dirty: boolean;
-}
 
 /**
  * The prediction log: every answered request becomes one JSON line, with its rows, in `<dir>/<day>.<host>.jsonl`,
@@ -105,9 +83,7 @@ export class PredictionLog implements PredictionSink, OnApplicationBootstrap, On
   /** The last write failed: the disk may be gone, so rows wait for the timer's retry. */
   private failing = false;
   private readonly files = new Map<string, DayFile>();
-  /** References looked up during one flush, so a flush stats each reference.json once. */
-  private references = new Map<string, Promise<BinCounter | undefined>>();
-  private readonly badReferences = new Set<string>();
+  private readonly counts: DayCounts;
   private lastErrorAt = Number.NEGATIVE_INFINITY;
   private unloggedErrors = 0;
   private retentionDay?: string;
@@ -119,7 +95,7 @@ export class PredictionLog implements PredictionSink, OnApplicationBootstrap, On
   constructor(
     config: AppConfig,
     private readonly metrics: MonitoringMetrics,
-    private readonly profiles: ReferenceProfiles,
+    profiles: ReferenceProfiles,
     @Optional() @Inject(PREDICTION_LOG_HOST) host?: string,
   ) {
     this.enabled = config.get('PREDICTION_LOG_ENABLED');
@@ -130,6 +106,7 @@ export class PredictionLog implements PredictionSink, OnApplicationBootstrap, On
     this.maxBytes = this.maxBytesText === undefined ? Infinity : parseByteSize(this.maxBytesText);
     this.host = host === undefined ? defaultHost() : sanitizeHost(host);
     this.recorded = new RecordedRows(config.get('PREDICTION_LOG_SAMPLE_RATE') ?? 1);
+    this.counts = new DayCounts(profiles, this.host, this.logger);
   }
 
   /** The hot path: encodes and counts in memory; no I/O, no await, nothing that can throw into a prediction. */
@@ -254,7 +231,7 @@ export class PredictionLog implements PredictionSink, OnApplicationBootstrap, On
   private async writePending(): Promise<void> {
     const segments = this.recorded.takeAll();
     if (segments.length === 0) return;
-    this.references = new Map();
+    this.counts.beginFlush();
     for (let start = 0; start < segments.length;) {
       let end = start + 1;
       while (end < segments.length && segments[end].day === segments[start].day) end++;
@@ -278,13 +255,8 @@ export class PredictionLog implements PredictionSink, OnApplicationBootstrap, On
   private async append(day: string, segments: readonly Segment[]): Promise<number> {
     let file = await this.open(day);
     if (file.dirty) file = await this.recover(file);
-    // Entries first: a changed reference recounts the rows already in the file, before these are added.
-    const entries = new Map<string, CountTarget>();
-    for (const segment of segments) {
-      for (const [key, { model, version }] of segment.counts) {
-        if (!entries.has(key)) entries.set(key, await this.entryFor(file, model, version));
-      }
-    }
+    // Targets first: a changed reference recounts the rows already in the file, before these are added.
+    const entries = await this.counts.targetsFor(file, segments);
     const start = file.bytes;
     try {
       await appendChunks(
@@ -297,37 +269,11 @@ export class PredictionLog implements PredictionSink, OnApplicationBootstrap, On
     }
     file.bytes += segments.reduce((total, segment) => total + segment.bytes, 0);
     this.recorded.written(segments);
-    // Counts made on the file's bins when the rows were recorded are added; rows recorded before the reference was
-    // known are counted now. A model version with rows counted on other bins (the reference changed in between) is
-    // counted again from the lines just written, plus the rows that sampling kept out of them and that are still
-    // in memory; rows already counted and not logged cannot be binned again, so its counts then come from a sample.
-    const recount = new Map<string, boolean>();
-    for (const segment of segments) {
-      for (const [key, { counts }] of segment.counts) {
-        if (counts === undefined || counts.bins === entries.get(key)!.entry.bins) continue;
-        recount.set(key, recount.get(key) === true || counts.logged < counts.n);
-      }
-    }
-    for (const segment of segments) {
-      for (const [key, { counts, uncounted }] of segment.counts) {
-        const { entry, counter } = entries.get(key)!;
-        for (const { batch, logged } of uncounted ?? [])
-          if (!(logged && recount.has(key))) countBatch(entry, counter, batch, logged);
-        if (counts !== undefined && !recount.has(key)) addCounts(entry, counts);
-      }
-    }
-    if (recount.size > 0) {
-      await countLines(file.logPath, start, file.bytes, (record) =>
-        recount.has(countsKey(record.model, record.version))
-          ? entries.get(countsKey(record.model, record.version))
-          : undefined,
-      );
-      for (const [key, fromSample] of recount) if (fromSample) entries.get(key)!.entry.from_sample = true;
-    }
+    await this.counts.addWritten(file, segments, entries, start);
     for (const { entry, counter } of entries.values())
       this.recorded.countOn(entry.model, entry.version, counter ?? null);
     // The rows are written; a summary that cannot be saved only makes readers read the log's tail.
-    await this.saveCounts(file).catch((error: unknown) => this.writeFailed(error));
+    await this.counts.save(file).catch((error: unknown) => this.writeFailed(error));
     return segments.reduce((total, segment) => total + segment.logged, 0);
   }
 
@@ -348,20 +294,7 @@ export class PredictionLog implements PredictionSink, OnApplicationBootstrap, On
       counts: new Map(),
       dirty: false,
     };
-    const size = await cutTornTail(file.logPath);
-    const summary = await readCountSummary(file.countsPath);
-    if (summary && summary.day === day && summary.host === this.host && summary.log_bytes <= size) {
-      for (const counts of summary.models) file.counts.set(countsKey(counts.model, counts.version), counts);
-      file.bytes = summary.log_bytes;
-    }
-    // Lines written after the last summary (a crash between the append and the summary) are counted now.
-    if (file.bytes < size) {
-      await countLines(file.logPath, file.bytes, size, (record) =>
-        this.entryFor(file, record.model, record.version),
-      );
-      file.bytes = size;
-      await this.saveCounts(file);
-    }
+    await this.counts.load(file, await cutTornTail(file.logPath));
     this.files.set(day, file);
     return file;
   }
@@ -377,58 +310,6 @@ export class PredictionLog implements PredictionSink, OnApplicationBootstrap, On
     if (size > file.bytes) await truncate(file.logPath, file.bytes);
     file.dirty = false;
     return file;
-  }
-
-  /**
-   * The counts of a model version in a file, on the bins of its current reference profile. When the profile is
-   * new or changed, the rows already in the file are counted again on the new bins, so a summary always matches
-   * the profile it names.
-   */
-  private async entryFor(file: DayFile, model: string, version: string): Promise<CountTarget> {
-    const key = countsKey(model, version);
-    const counter = await this.counterFor(model, version);
-    const existing = file.counts.get(key);
-    if (existing && existing.bins === (counter?.hash ?? null)) return { entry: existing, counter };
-    const entry = counter ? counter.empty(model, version) : unbinned(model, version);
-    if (existing && file.bytes > 0) {
-      await countLines(file.logPath, 0, file.bytes, (record) =>
-        record.model === model && record.version === version ? { entry, counter } : undefined,
-      );
-      // The lines hold only the rows sampling kept: the counts on the new bins are those of a sample.
-      if (existing.logged < existing.n || existing.from_sample) entry.from_sample = true;
-    }
-    file.counts.set(key, entry);
-    return { entry, counter };
-  }
-
-  private counterFor(model: string, version: string): Promise<BinCounter | undefined> {
-    const key = countsKey(model, version);
-    let found = this.references.get(key);
-    if (!found) {
-      found = this.profiles.forModel(model, version).then(
-        (loaded) => loaded?.counter,
-        (error: Error) => {
-          if (!this.badReferences.has(key)) {
-            this.badReferences.add(key);
-            this.logger.warn(`${error.message}; predictions of ${model} are logged without bin counts`);
-          }
-          return undefined;
-        },
-      );
-      this.references.set(key, found);
-    }
-    return found;
-  }
-
-  private saveCounts(file: DayFile): Promise<void> {
-    return writeCountSummary(file.countsPath, {
-      format: COUNTS_FORMAT,
-      day: file.day,
-      host: this.host,
-      log_bytes: file.bytes,
-      updated_at: new Date().toISOString(),
-      models: [...file.counts.values()],
-    });
   }
 
   /** Puts segments that could not be written back in front of those recorded since, in order. */
@@ -468,32 +349,6 @@ export class PredictionLog implements PredictionSink, OnApplicationBootstrap, On
     this.logger.error(
       `prediction log write failed: ${reason}; predictions are still served, ${this.recorded.rows} rows wait for the next flush${more}`,
     );
-  }
-}
-
-/** Where a logged row is counted: the counts, and the bins (none: the row is only counted in `n`). */
-interface CountTarget {
-  entry: ModelCounts;
-  counter?: BinCounter;
-}
-
-/** Counts the rows of the lines in bytes [start, end) of a log file into the targets `targetOf` names (none: skipped). */
-async function countLines(
-  path: string,
-  start: number,
-  end: number,
-  targetOf: (record: LoggedPrediction) => CountTarget | undefined | Promise<CountTarget | undefined>,
-): Promise<void> {
-  for await (const line of readLines(path, start, end)) {
-    for (const record of parseRecords(line)) {
-      const target = await targetOf(record);
-      if (!target) continue;
-      if (target.counter) target.counter.add(target.entry, record.features, record);
-      else {
-        target.entry.n++;
-        target.entry.logged++;
-      }
-    }
   }
 }
 

@@ -1,7 +1,8 @@
 import type { AnsweredBatch } from '@app/inference';
 import { BinCounter, countsKey, ModelCounts, unbinned } from './count-summary';
 import { ArenaChunk, LineArena } from './line-arena';
-import { observedOutput, recordLine } from './log-record';
+import { countBatch } from './day-counts';
+import { recordLine } from './log-record';
 
 /** The counts of one model version's rows in a segment. */
 export interface SegmentCounts {
@@ -177,22 +178,6 @@ export class RecordedRows {
       segment.counts.set(key, entry);
     }
     if (entry.counts === undefined) entry.uncounted!.push({ batch, logged });
-    else countBatch(entry.counts, entry.counter, batch, logged);
+    else countBatch({ entry: entry.counts, counter: entry.counter }, batch, logged);
   }
-}
-
-/** Adds a request's rows to counts: into the counter's bins, or only to `n` without a reference. */
-export function countBatch(
-  counts: ModelCounts,
-  counter: BinCounter | undefined,
-  batch: AnsweredBatch,
-  logged: boolean,
-): void {
-  if (counter === undefined) {
-    counts.n += batch.rows.length;
-    if (logged) counts.logged += batch.rows.length;
-    return;
-  }
-  for (let i = 0; i < batch.rows.length; i++)
-    counter.add(counts, batch.rows[i], observedOutput(batch.predictions[i]), logged);
 }
