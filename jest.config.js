@@ -5,7 +5,8 @@
  *   HTML drift report;
  * - e2e: `test/*.e2e-spec.ts`, the real app over HTTP, and the built service as a process (`npm run test:e2e`, which
  *   builds first);
- * - deploy: `test/deploy/`, the Dockerfile, compose, the Helm chart and the workflows (`npm run test:deploy`).
+ * - deploy: `test/deploy/`, compose, the Helm chart and the workflows (`npm run test:deploy`; the image itself is
+ *   built and run by `npm run test:image`).
  */
 const shared = {
   rootDir: '.',

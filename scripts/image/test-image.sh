@@ -108,6 +108,13 @@ no_shell() { # exec of /bin/sh fails because there is none, not for another reas
   grep -qiE 'no such file|not found' <<<"$out"
 }
 check "the image has no shell (distroless base)" no_shell
+in_image() { podman exec "$name" node -e "$1" 2>/dev/null; }
+check "node_modules has production dependencies only (no jest, typescript, @nestjs/cli)" in_image \
+  "const fs=require('fs'); process.exit(['jest','typescript','@nestjs/cli'].some((p)=>fs.existsSync('/app/node_modules/'+p)) ? 1 : 0)"
+check "onnxruntime-node keeps its linux/x64 binaries only" in_image \
+  "const fs=require('fs'); const d='/app/node_modules/onnxruntime-node/bin/napi-v6'; process.exit(fs.readdirSync(d).join()==='linux' && fs.readdirSync(d+'/linux').join()==='x64' ? 0 : 1)"
+check "the app is the esbuild bundle, not tsc's output (one file, no libs/)" in_image \
+  "const fs=require('fs'); process.exit(fs.existsSync('/app/dist/bundle.js') && !fs.existsSync('/app/dist/libs') ? 0 : 1)"
 
 if podman exec "$name" node -e 'require("fs").accessSync("dist/apps/ml-cli/src/main.js")' 2>/dev/null; then
   set +e
