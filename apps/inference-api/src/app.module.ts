@@ -20,6 +20,7 @@ import { PredictionLane } from './fast-lane/prediction-lane';
 import { HealthController } from './health/health.controller';
 import { ModelsController } from './models/models.controller';
 import { PredictController } from './predict/predict.controller';
+import { OpenInferenceModule } from './v2/open-inference.module';
 
 /** Built by `forRoot()` so the environment is read when the app is created, not when this file is imported. */
 @Module({})
@@ -37,6 +38,7 @@ export class AppModule {
         ClusterModule,
         InferenceModule,
         MonitoringModule,
+        OpenInferenceModule,
       ],
       controllers: [PredictController, ModelsController, DriftController, HealthController],
       providers: [

@@ -41,6 +41,41 @@ export function ProblemResponses(...statuses: number[]): MethodDecorator & Class
   );
 }
 
+const OPEN_INFERENCE_DESCRIPTIONS: Record<number, string> = {
+  400: 'The request does not fit the model: inputs, datatype, shape, data, outputs (or malformed JSON)',
+  401: 'Missing or invalid API key',
+  404: 'No such model or version',
+  413: 'Body over BODY_LIMIT, or more rows than MAX_BATCH_SIZE',
+  415: 'A body that is not JSON (such as binary tensor data)',
+  503: 'Not ready: models loading, shutting down, or the queue is full',
+};
+
+/** Documents the Open Inference Protocol's error answers, `{"error": "..."}`, that a /v2 route can give. */
+export function OpenInferenceErrorResponses(...statuses: number[]): MethodDecorator & ClassDecorator {
+  return applyDecorators(
+    ...statuses.map((status) =>
+      ApiResponse({
+        status,
+        description: OPEN_INFERENCE_DESCRIPTIONS[status],
+        content: {
+          'application/json': {
+            schema: {
+              type: 'object',
+              required: ['error'],
+              properties: {
+                error: {
+                  type: 'string',
+                  example: 'input "float_input" has datatype FP64; the model takes FP32',
+                },
+              },
+            },
+          },
+        },
+      }),
+    ),
+  );
+}
+
 /** Swagger UI at /docs and the OpenAPI document at /docs-json. */
 export function setupOpenApi(app: INestApplication, version: string): void {
   const document = SwaggerModule.createDocument(
@@ -60,6 +95,6 @@ export function setupOpenApi(app: INestApplication, version: string): void {
 }
 
 /** Routes that need an API key when API_KEYS is set; either header works. */
-export function RequiresApiKey(): ClassDecorator {
+export function RequiresApiKey(): MethodDecorator & ClassDecorator {
   return applyDecorators(ApiBearerAuth(), ApiSecurity('api-key'));
 }

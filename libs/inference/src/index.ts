@@ -5,5 +5,11 @@ export { type ModelRuntime } from './inference-runner';
 export { OverloadedError } from './runtime/batch-queue';
 export { ModelLoadError, ModelRegistry, type ModelStatus, type ServedModel } from './model-registry';
 export * from './model-signature';
-export { type PredictionResult, type PreparedPrediction, PredictionService } from './prediction.service';
+export {
+  type PredictionResult,
+  type PreparedPrediction,
+  PredictionService,
+  type TensorPredictionResult,
+} from './prediction.service';
+export * from './open-inference';
 export { type AnsweredBatch, PredictionSink } from './prediction-sink';

@@ -8,6 +8,7 @@ import { ModelRegistry, ServedModel } from './model-registry';
 import { Prediction } from './model-signature';
 import { interpretOutputs } from './onnx';
 import { PredictionSink } from './prediction-sink';
+import type { OutputTensors } from './runtime/tensors';
 
 export interface PredictionResult {
   model: ServedModel;
@@ -15,6 +16,12 @@ export interface PredictionResult {
   /** Rows in the model's feature order, as they were fed to the model. */
   rows: number[][];
   latencyMs: number;
+}
+
+/** A PredictionResult with the tensors it was read from: the Open Inference Protocol answers with tensors. */
+export interface TensorPredictionResult extends PredictionResult {
+  /** The model's output tensors for these rows, by name, as served (after graph adaptation). */
+  outputs: OutputTensors;
 }
 
 /** A request checked against its model, ready to run. */
@@ -49,7 +56,7 @@ export class PredictionService {
     instances: readonly unknown[],
     rowPaths: readonly string[],
     requestId: string,
-  ): Promise<PredictionResult> {
+  ): Promise<TensorPredictionResult> {
     return this.run(this.prepare(modelName, instances, rowPaths), requestId);
   }
 
@@ -73,7 +80,7 @@ export class PredictionService {
   async run(
     { model, rows, startedAt, rowsText }: PreparedPrediction,
     requestId: string,
-  ): Promise<PredictionResult> {
+  ): Promise<TensorPredictionResult> {
     const outputs = await this.runner.run(model, rows);
     const predictions = interpretOutputs(model.signature, outputs, rows.length);
     this.countPredictions(model, predictions);
@@ -86,7 +93,7 @@ export class PredictionService {
       rowsText,
       predictions,
     });
-    return { model, predictions, rows, latencyMs: performance.now() - startedAt };
+    return { model, predictions, rows, outputs, latencyMs: performance.now() - startedAt };
   }
 
   private countPredictions(model: ServedModel, predictions: Prediction[]): void {

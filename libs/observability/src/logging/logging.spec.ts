@@ -22,6 +22,11 @@ class LoggedController {
     return { status: 'ok' };
   }
 
+  @Get(['v2/health/live', 'v2/health/ready'])
+  openInferenceProbe() {
+    return { live: true };
+  }
+
   @Get('whoami')
   whoami(@Req() req: Request) {
     return { id: req.id };
@@ -153,6 +158,8 @@ describe('LoggingModule', () => {
     const health = await request(app.getHttpServer()).get('/health').expect(200);
     await request(app.getHttpServer()).get('/ready/').expect(200);
     await request(app.getHttpServer()).get('/metrics').expect(200);
+    await request(app.getHttpServer()).get('/v2/health/live').expect(200);
+    await request(app.getHttpServer()).get('/v2/health/ready').expect(200);
     expect(health.headers['x-request-id']).toMatch(UUID);
     expect(logs.requestLines).toEqual([]);
   });

@@ -7,8 +7,17 @@ import { assignRequestId } from './request-id';
 /** The root pino logger of the app (the one nestjs-pino's Logger writes through). */
 export const ROOT_LOGGER = Symbol('ROOT_LOGGER');
 
-/** Probes and scrapes arrive every few seconds and say nothing about traffic: no request line for them. */
-export const UNLOGGED_PATHS: ReadonlySet<string> = new Set(['/health', '/ready', '/metrics']);
+/**
+ * Probes and scrapes arrive every few seconds and say nothing about traffic: no request line for them (nor for the
+ * Open Inference Protocol's probes, which a cluster may point its probes at instead).
+ */
+export const UNLOGGED_PATHS: ReadonlySet<string> = new Set([
+  '/health',
+  '/ready',
+  '/metrics',
+  '/v2/health/live',
+  '/v2/health/ready',
+]);
 
 /** Marks a request whose line is already arranged, so the lane and the Nest middleware never log it twice. */
 const TRACKED = Symbol('request-log.tracked');

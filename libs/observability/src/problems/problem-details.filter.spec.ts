@@ -80,14 +80,48 @@ class ProblemController {
   }
 }
 
+/** Routes of the Open Inference Protocol (V2), whose clients read `{"error": "..."}` instead of problem+json. */
+@Controller('v2')
+class OpenInferenceController {
+  @Get('models/:name/ready')
+  notReady() {
+    throw new DomainError({
+      code: 'model-not-ready',
+      status: 503,
+      title: 'Model not ready',
+      detail: 'Model "iris" is still loading; retry shortly.',
+      headers: { 'Retry-After': '1' },
+    });
+  }
+
+  @Get('guarded')
+  @UseGuards(DenyGuard)
+  guarded() {
+    return 'never';
+  }
+
+  @Post('models/:name/infer')
+  infer(@Body() body: PredictDto) {
+    return body;
+  }
+
+  @Get('boom')
+  boom() {
+    throw new Error('ENOENT: /srv/secret/model.onnx');
+  }
+}
+
 const PROBLEM = 'application/problem+json; charset=utf-8';
+const JSON_TYPE = 'application/json; charset=utf-8';
 
 describe('ProblemDetailsFilter', () => {
   let app: INestApplication;
   let logs: LogCapture;
 
   beforeAll(async () => {
-    ({ app, logs } = await createObservabilityApp([ProblemController], { LOG_LEVEL: 'info' }));
+    ({ app, logs } = await createObservabilityApp([ProblemController, OpenInferenceController], {
+      LOG_LEVEL: 'info',
+    }));
   });
   afterAll(() => app.close());
   beforeEach(() => logs.clear());
@@ -206,6 +240,64 @@ describe('ProblemDetailsFilter', () => {
       problem: { code: 'internal-error' },
     });
     expect(requestLine?.err).toBeUndefined();
+  });
+
+  describe('under /v2, the Open Inference Protocol', () => {
+    it('answers a DomainError as {"error"} JSON with its status and headers', async () => {
+      const res = await request(app.getHttpServer())
+        .get('/v2/models/iris/ready')
+        .set('X-Request-Id', 'req-v2')
+        .expect(503);
+      expect(res.headers['content-type']).toBe(JSON_TYPE);
+      expect(res.headers['retry-after']).toBe('1');
+      expect(res.headers['x-request-id']).toBe('req-v2');
+      expect(res.body).toEqual({ error: 'Model "iris" is still loading; retry shortly.' });
+    });
+
+    it('answers guard rejections, unknown routes and crashes the same way', async () => {
+      const denied = await request(app.getHttpServer()).get('/v2/guarded').expect(401);
+      expect(denied.headers['www-authenticate']).toBe('Bearer');
+      expect(denied.body).toEqual({ error: 'An API key is required.' });
+      const unknown = await request(app.getHttpServer()).get('/v2/nope').expect(404);
+      expect(unknown.headers['content-type']).toBe(JSON_TYPE);
+      expect(unknown.body).toEqual({ error: 'Cannot GET /v2/nope' });
+      const crash = await request(app.getHttpServer()).get('/v2/boom').expect(500);
+      expect(crash.body).toEqual({
+        error: 'The server failed to handle the request. Quote the request id when reporting it.',
+      });
+    });
+
+    it('answers invalid input with 400, the status the protocol gives a request it cannot serve', async () => {
+      const res = await request(app.getHttpServer())
+        .post('/v2/models/iris/infer')
+        .set('Content-Type', 'application/json')
+        .send('{"features":[1,"2"]}')
+        .expect(400);
+      expect(res.body).toEqual({
+        error: 'each value in features must be a number conforming to the specified constraints',
+      });
+    });
+
+    it('matches /v2 as Express routes it (any case), and only /v2', async () => {
+      const upper = await request(app.getHttpServer()).get('/V2/Models/iris/ready').expect(503);
+      expect(upper.body).toEqual({ error: 'Model "iris" is still loading; retry shortly.' });
+      for (const path of ['/v20/models', '/v2x', '/predict/v2/']) {
+        const res = await request(app.getHttpServer()).get(path).expect(404);
+        expect(res.headers['content-type']).toBe(PROBLEM);
+      }
+      const root = await request(app.getHttpServer()).get('/v2').expect(404);
+      expect(root.body).toEqual({ error: 'Cannot GET /v2' });
+    });
+
+    it('still names the problem in the request log line', async () => {
+      await request(app.getHttpServer()).get('/v2/guarded').set('X-Request-Id', 'req-v2-401').expect(401);
+      const line = logs.requestLines.find((l) => (l.req as { id: string }).id === 'req-v2-401');
+      expect(line).toMatchObject({
+        level: 'info',
+        res: { statusCode: 401 },
+        problem: { code: 'unauthorized', detail: 'An API key is required.' },
+      });
+    });
   });
 
   it('logs expected failures at info (4xx) and warn (deliberate 5xx), never error', async () => {

@@ -4,6 +4,7 @@ import { IncomingMessage, ServerResponse, STATUS_CODES } from 'node:http';
 import { DomainError, FieldProblem } from './domain-error';
 import { RequestLog } from '../logging/request-log';
 import { HttpMetrics } from '../metrics/http-metrics.middleware';
+import { isOpenInferencePath, openInferenceError } from './open-inference-error';
 import { recordProblem } from './problem-record';
 
 /** Where a DomainError's `type` points; the code is the last segment. */
@@ -124,7 +125,8 @@ export function answerWithProblem(
 ): void {
   // RequestLog (LoggingModule) sets it; without LoggingModule the problem simply has no request_id.
   const requestId = typeof req.id === 'string' || typeof req.id === 'number' ? String(req.id) : undefined;
-  const problem = toProblem(exception, pathOf(req), requestId);
+  const path = pathOf(req);
+  const problem = toProblem(exception, path, requestId);
 
   if (problem.unexpected) {
     logger.error({ err: exception, request_id: requestId }, 'unhandled error');
@@ -140,10 +142,14 @@ export function answerWithProblem(
     res.destroy();
     return;
   }
-  const body = JSON.stringify(problem.document);
-  res.statusCode = problem.document.status;
+  // One failure, two representations: the Open Inference Protocol's routes answer in its own error form.
+  const answer = isOpenInferencePath(path)
+    ? { ...openInferenceError(problem.document), contentType: 'application/json' }
+    : { status: problem.document.status, body: problem.document, contentType: PROBLEM_CONTENT_TYPE };
+  const body = JSON.stringify(answer.body);
+  res.statusCode = answer.status;
   for (const [name, value] of Object.entries(problem.headers)) res.setHeader(name, value);
-  res.setHeader('Content-Type', `${PROBLEM_CONTENT_TYPE}; charset=utf-8`);
+  res.setHeader('Content-Type', `${answer.contentType}; charset=utf-8`);
   res.setHeader('Content-Length', Buffer.byteLength(body));
   res.end(body);
 }
@@ -159,6 +165,7 @@ function pathOf(req: IncomingMessage): string {
  * Answers every failure with `application/problem+json` (RFC 9457). DomainErrors get a `type` URI naming
  * their code; other HttpExceptions (unknown route, guards, Nest's built-ins) get `about:blank`; anything
  * else is a 500 whose cause goes to the log at error level, with its stack, and never to the client.
+ * Under `/v2` the same problem is answered in the Open Inference Protocol's `{"error": "..."}` form instead.
  * Expected failures are not logged here: the request log line carries their status, code and detail.
  */
 @Catch()
