@@ -77,10 +77,14 @@ describe('the service process', () => {
         NODE_ENV: 'production',
       });
       await server.waitForLog((line) => line.msg === 'ready');
-      const lines = server.logLines;
-      // It listens before it loads, so readiness can say 503 while loading.
-      expect(lines.findIndex((l) => String(l.msg).startsWith('listening'))).toBeLessThan(
-        lines.findIndex((l) => String(l.msg).includes('loaded')),
+      // A process that starts alone listens before it loads, so readiness can say 503 while loading (one that
+      // starts while another serves loads first). Compared within that process: each gathers its lines for
+      // LOG_FLUSH_MS, so the lines of different processes reach stdout in batches, not in time order.
+      const first = await server.waitForLog((l) => String(l.msg).startsWith('listening'));
+      await server.waitForLog((l) => l.pid === first.pid && String(l.msg).includes('loaded'));
+      const own = server.logLines.filter((l) => l.pid === first.pid);
+      expect(own.findIndex((l) => String(l.msg).startsWith('listening'))).toBeLessThan(
+        own.findIndex((l) => String(l.msg).includes('loaded')),
       );
 
       const base = `http://127.0.0.1:${port}`;
