@@ -1,15 +1,12 @@
 import { AppConfig, validateEnvironment } from '@app/config';
 import {
   HttpEdgeModule,
-  JsonBodyGuard,
+  httpEdgeGlobals,
   LOG_DESTINATION,
   LoggingModule,
   MetricsModule,
-  ProblemDetailsFilter,
-  validationProblem,
 } from '@app/observability';
-import { Global, INestApplication, Module, Type, ValidationPipe } from '@nestjs/common';
-import { APP_FILTER, APP_GUARD, APP_PIPE } from '@nestjs/core';
+import { Global, INestApplication, Module, Type } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { Logger } from 'nestjs-pino';
 
@@ -44,8 +41,8 @@ export interface ObservabilityTestApp {
 }
 
 /**
- * A small app wired the way AppModule wires the observability library (config, logging, metrics, body parser,
- * problem filter, ValidationPipe with validationProblem), around the given controllers.
+ * A small app wired the way AppModule wires the observability library (config, logging, metrics, body parser, and
+ * the production set of global filter, guard and pipe: httpEdgeGlobals), around the given controllers.
  */
 export async function createObservabilityApp(
   controllers: Type[],
@@ -63,20 +60,7 @@ export async function createObservabilityApp(
   const moduleRef = await Test.createTestingModule({
     imports: [TestConfigModule, LoggingModule, MetricsModule, HttpEdgeModule],
     controllers,
-    providers: [
-      ...providers,
-      { provide: APP_FILTER, useClass: ProblemDetailsFilter },
-      { provide: APP_GUARD, useClass: JsonBodyGuard },
-      {
-        provide: APP_PIPE,
-        useValue: new ValidationPipe({
-          whitelist: true,
-          forbidNonWhitelisted: true,
-          transform: true,
-          exceptionFactory: validationProblem,
-        }),
-      },
-    ],
+    providers: [...providers, ...httpEdgeGlobals()],
   })
     .overrideProvider(LOG_DESTINATION)
     .useValue(logs)

@@ -1,16 +1,8 @@
 import { ConfigModule } from '@app/config';
 import { InferenceModule } from '@app/inference';
 import { MonitoringModule } from '@app/monitoring';
-import {
-  LoggingModule,
-  MetricsModule,
-  HttpEdgeModule,
-  JsonBodyGuard,
-  ProblemDetailsFilter,
-  validationProblem,
-} from '@app/observability';
-import { DynamicModule, Module, ValidationPipe } from '@nestjs/common';
-import { APP_FILTER, APP_GUARD, APP_PIPE } from '@nestjs/core';
+import { HttpEdgeModule, httpEdgeGlobals, LoggingModule, MetricsModule } from '@app/observability';
+import { DynamicModule, Module } from '@nestjs/common';
 import { TerminusModule } from '@nestjs/terminus';
 import { ApiKeyGuard } from './auth/api-key.guard';
 import { ClusterModule } from './cluster/cluster.module';
@@ -44,21 +36,8 @@ export class AppModule {
       providers: [
         ApiKeys,
         PredictionLane,
-        { provide: APP_FILTER, useClass: ProblemDetailsFilter },
-        // In this order: the key is checked from the headers before the body is read.
-        { provide: APP_GUARD, useClass: ApiKeyGuard },
-        { provide: APP_GUARD, useClass: JsonBodyGuard },
-        {
-          provide: APP_PIPE,
-          useValue: new ValidationPipe({
-            whitelist: true,
-            forbidNonWhitelisted: true,
-            transform: true,
-            // No implicit conversion: "1.5", null or true where a number belongs is an error, not a guess.
-            transformOptions: { enableImplicitConversion: false },
-            exceptionFactory: validationProblem,
-          }),
-        },
+        // The key is checked from the headers before the body is read.
+        ...httpEdgeGlobals([ApiKeyGuard]),
       ],
     };
   }

@@ -21,6 +21,7 @@ export { GroupMetricsSource, localRegistrySnapshot } from './metrics/process-gro
 export { MetricsController } from './metrics/metrics.controller';
 export { HttpMetrics } from './metrics/http-metrics.middleware';
 export { HttpEdgeModule } from './http-edge/http-edge.module';
+export { httpEdgeGlobals } from './http-edge/http-edge-globals';
 export { parseByteSize } from './http-edge/byte-size';
 export { ConnectionDrain } from './http-edge/connection-drain';
 export { configureHttpServer } from './http-edge/http-server';
