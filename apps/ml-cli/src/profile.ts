@@ -7,17 +7,22 @@ import {
   ReferenceProfileBuilder,
   referencePathOf,
   TrainingRow,
+  BOUNDED_SEARCH,
+  ValueSpool,
 } from '@app/monitoring';
 import { AppConfig } from '@app/config';
 import { randomBytes } from 'node:crypto';
-import { rename, writeFile } from 'node:fs/promises';
-import { basename, resolve } from 'node:path';
+import { mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { basename, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createCliContext, ProgressBar, UsageError } from './cli-support';
 
 export const PROFILE_USAGE = `profile --model <name> --data <train.csv|train.jsonl> [--label-column label] [--out <path>]
     Builds the model's reference profile from its training data (CSV with a header, or JSON lines) and writes it
-    beside model.onnx as reference.json (or to --out). The model is run over every row for the output profile.`;
+    beside model.onnx as reference.json (or to --out). The model is run over every row for the output profile.
+    Memory stays the same whatever the file's size: a file of more than 32 768 rows is read again (usually once)
+    to pin the deciles down exactly, and the model's scores wait in a temporary file (8 bytes a row) meanwhile.`;
 
 function outputOf(prediction: Prediction): ObservedOutput {
   return prediction.task === 'classification'
@@ -42,13 +47,26 @@ export async function profileCommand(args: string[]): Promise<number> {
   const data = resolve(values.data);
 
   const app = await createCliContext();
+  // The scores of the first pass, for the passes after it: reading them back is much cheaper than running the
+  // model over every row again.
+  let spoolDir: string | undefined;
+  let spool: ValueSpool | undefined;
   try {
+    spoolDir = await mkdtemp(join(tmpdir(), 'ml-profile-'));
+    const scores = await ValueSpool.create(join(spoolDir, 'scores.f64'));
+    spool = scores;
     const registry = app.get(ModelRegistry);
     await registry.loadAll();
     const model = registry.get(values.model);
     const predictions = app.get(PredictionService);
     const batchSize = app.get(AppConfig).get('MAX_BATCH_SIZE');
-    const builder = ReferenceProfileBuilder.forModel(model);
+    // Bounded memory: the deciles come from order statistics found in passes, not from every value held.
+    const builder = ReferenceProfileBuilder.forModel(model, BOUNDED_SEARCH);
+    const reading = {
+      features: model.signature.features,
+      featureCount: model.signature.featureCount,
+      labelColumn: values['label-column'],
+    };
 
     const progress = new ProgressBar(`profiling ${basename(data)}`);
     let rows = 0;
@@ -63,12 +81,15 @@ export async function profileCommand(args: string[]): Promise<number> {
         rowsIn.map((row) => `${basename(data)} line ${row.line}`),
         'reference-profile',
       );
-      result.predictions.forEach((p, i) => builder.addRow(rowsIn[i].values as number[], outputOf(p)));
+      for (let i = 0; i < rowsIn.length; i++) {
+        const output = outputOf(result.predictions[i]);
+        builder.addRow(rowsIn[i].values as number[], output);
+        const score = builder.scoreOf(output);
+        if (score !== undefined) await scores.add(score);
+      }
     };
     for await (const row of readTrainingData(data, {
-      features: model.signature.features,
-      featureCount: model.signature.featureCount,
-      labelColumn: values['label-column'],
+      ...reading,
       onProgress: (read, total) => progress.update(read, total, rows),
     })) {
       rows++;
@@ -80,14 +101,36 @@ export async function profileCommand(args: string[]): Promise<number> {
     progress.done();
     if (rows === 0) throw new UsageError(`${data} holds no rows`);
 
+    // Further passes only for columns too large for their first pass to pin the deciles down: the features are
+    // read again (not the model), the scores come back from the spool.
+    let passes = 1;
+    for (let pass = builder.nextPass(); pass; pass = builder.nextPass()) {
+      passes = pass.number;
+      const again = new ProgressBar(`profiling ${basename(data)}, pass ${pass.number}`);
+      let read = 0;
+      for await (const row of readTrainingData(data, {
+        ...reading,
+        onProgress: (done, total) => again.update(done, total, read),
+      })) {
+        read++;
+        pass.addFeatures(row.values);
+      }
+      again.done();
+      if (pass.needsScores) {
+        for await (const chunk of scores.chunks()) for (const score of chunk) pass.addScore(score);
+      }
+    }
+
     const profile = builder.build({ file: basename(data), labelColumn: values['label-column'] ?? 'label' });
     const out = resolve(values.out ?? referencePathOf(model.path));
     const temporary = `${out}.${randomBytes(4).toString('hex')}.tmp`;
     await writeFile(temporary, profileJson(profile));
     await rename(temporary, out);
-    process.stdout.write(describeProfile(profile, out));
+    process.stdout.write(describeProfile(profile, out, passes));
     return 0;
   } finally {
+    await spool?.remove();
+    if (spoolDir) await rm(spoolDir, { recursive: true, force: true });
     await app.close();
   }
 }
@@ -97,13 +140,14 @@ function profileJson(profile: ReferenceProfile): string {
   return `${JSON.stringify(profile, null, 2).replace(/\[\s+([^[\]{}]*?)\s+\]/g, (_, inner: string) => `[${inner.split(/,\s+/).join(', ')}]`)}\n`;
 }
 
-function describeProfile(profile: ReferenceProfile, path: string): string {
+function describeProfile(profile: ReferenceProfile, path: string, passes: number): string {
   const numeric = profile.features.filter((f) => f.kind === 'numeric').length;
   const f = (value: number | null) => (value === null ? '—' : value.toFixed(3));
   const lines = [
     `wrote ${path}`,
     `${profile.model} v${profile.version}: ${profile.source.rows} rows (${profile.source.skipped_rows} with missing values left out of the output profile), ` +
-      `${profile.features.length} features (${numeric} numeric, ${profile.features.length - numeric} categorical)`,
+      `${profile.features.length} features (${numeric} numeric, ${profile.features.length - numeric} categorical); ` +
+      `${passes === 1 ? '1 pass' : `${passes} passes`} over the data`,
     '',
     `${'feature'.padEnd(16)} ${'kind'.padEnd(12)} bins ${'mean'.padStart(9)} ${'std'.padStart(9)} ${'min'.padStart(9)} ${'max'.padStart(9)} nulls`,
     ...profile.features.map(

@@ -80,18 +80,45 @@ export function formatNumber(value: number): string {
  * neighbouring edges equal; duplicates are dropped, leaving fewer (wider) bins rather than empty ones.
  */
 export function quantileEdges(sorted: ArrayLike<number>, bins = QUANTILE_BINS): number[] {
-  const n = sorted.length;
-  if (n === 0) return [];
-  const edges: number[] = [];
+  if (sorted.length === 0) return [];
+  return quantileCuts(sorted.length, (rank) => sorted[rank], sorted[0], bins).map((cut) => cut.edge);
+}
+
+/** A decile edge and the cut rank it was set at: it lies between the values at ranks `rank − 1` and `rank`. */
+export interface QuantileCut {
+  edge: number;
+  rank: number;
+}
+
+/** The cut ranks ⌊k·n/bins⌋ strictly inside 0 … n: an edge needs the values at the rank and the one before. */
+export function quantileCutRanks(n: number, bins = QUANTILE_BINS): number[] {
+  const ranks: number[] = [];
   for (let k = 1; k < bins; k++) {
     const rank = Math.floor((k * n) / bins);
-    if (rank <= 0 || rank >= n) continue;
-    const edge = (sorted[rank - 1] + sorted[rank]) / 2;
+    if (rank > 0 && rank < n) ranks.push(rank);
+  }
+  return ranks;
+}
+
+/**
+ * `quantileEdges` from order statistics rather than a sorted array, for a column too large to hold:
+ * `valueAt(rank)` is the value at a 0-based rank (asked only for the ranks around `quantileCutRanks`), `min` the
+ * smallest value. The same arithmetic, so both give the same edges to the bit.
+ */
+export function quantileCuts(
+  n: number,
+  valueAt: (rank: number) => number,
+  min: number,
+  bins = QUANTILE_BINS,
+): QuantileCut[] {
+  const cuts: QuantileCut[] = [];
+  for (const rank of quantileCutRanks(n, bins)) {
+    const edge = (valueAt(rank - 1) + valueAt(rank)) / 2;
     // A tie across the cut leaves the edge on a value; values equal to it go to the upper bin.
-    if (edges.length === 0 || edge > edges[edges.length - 1]) edges.push(edge);
+    if (cuts.length === 0 || edge > cuts[cuts.length - 1].edge) cuts.push({ edge, rank });
   }
   // An edge at or below the minimum would leave the first bin empty by construction.
-  return edges.filter((edge) => edge > sorted[0]);
+  return cuts.filter((cut) => cut.edge > min);
 }
 
 /** Categorical when there are few distinct values: numbers sort numerically, strings by code point. */

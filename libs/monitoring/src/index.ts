@@ -19,6 +19,7 @@ export { escapeHtml, renderHtmlReport } from './html-report';
 export { countsFileName, dayOf, defaultHost, listLogFiles, logFileName, parseLogFileName } from './log-files';
 export { type LoggedPrediction, parseRecords } from './log-record';
 export { MonitoringModule } from './monitoring.module';
+export { BOUNDED_SEARCH } from './order-statistics';
 export { MAX_PENDING_ROWS, PREDICTION_LOG_HOST, PredictionLog } from './prediction-log';
 export { countLogDays, type CountSources, PredictionLogReader } from './prediction-log-reader';
 export {
@@ -34,3 +35,4 @@ export {
   ReferenceProfiles,
 } from './reference-profiles';
 export { readTrainingData, type TrainingRow } from './training-data';
+export { ValueSpool } from './value-spool';

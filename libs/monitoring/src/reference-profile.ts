@@ -3,12 +3,13 @@ import { createHash } from 'node:crypto';
 import {
   Binning,
   binCount,
-  binIndex,
+  binFinder,
   categoricalBinning,
   MAX_CATEGORIES,
-  QUANTILE_BINS,
-  quantileEdges,
+  quantileCutRanks,
+  quantileCuts,
 } from './binning';
+import { OrderStatisticSearch, SearchLimits, UNBOUNDED_SEARCH } from './order-statistics';
 import { sharesOf } from './psi';
 
 export const PROFILE_FORMAT = 'ml-inference/reference-profile@1';
@@ -94,68 +95,138 @@ export function binsHash(profile: ReferenceProfile): string {
 }
 
 /**
- * Collects one column of values (null for missing) and turns it into a DistributionProfile. Values are kept in
- * a growing Float64Array (8 bytes each) so the deciles are exact.
+ * Collects one column of values (null for missing) and turns it into a DistributionProfile. Count, nulls, mean,
+ * std, min and max are exact running figures, and the first MAX_CATEGORIES + 1 distinct values are counted as they
+ * come, so a categorical column is done after one pass. A numeric column's decile edges are order statistics: its
+ * `OrderStatisticSearch` either keeps every value (UNBOUNDED_SEARCH, 8 bytes a value, one pass) or a fixed amount
+ * (BOUNDED_SEARCH), in which case a large column asks for its values again (`endPass` false, then `revisit`).
+ * Either way the edges are those of the sorted column, and the counts per bin are exact.
  */
 export class ColumnAccumulator {
-  private values = new Float64Array(1024);
-  private size = 0;
-  private readonly strings: string[] = [];
-  private readonly distinct = new Set<number | string>();
+  /** The first MAX_CATEGORIES + 1 distinct values and how often each was seen (all of them, from the start). */
+  private readonly seen = new Map<number | string, number>();
+  private readonly fixed?: { binning: Binning; find: (value: number | string) => number; counts: number[] };
+  private readonly deciles: OrderStatisticSearch;
+  private strings = 0;
+  private numbers = 0;
   private nulls = 0;
   private mean = 0;
   private m2 = 0;
+  private min = Infinity;
+  private max = -Infinity;
+  private passes = 0;
+  private done = false;
 
   constructor(
     readonly name: string,
     /** Fixed categories (a classifier's labels): every value is binned on them, with "other". */
-    private readonly categories?: Array<number | string>,
-  ) {}
+    categories?: Array<number | string>,
+    limits: SearchLimits = UNBOUNDED_SEARCH,
+  ) {
+    if (categories) {
+      const binning: Binning = { kind: 'categorical', categories };
+      this.fixed = {
+        binning,
+        find: binFinder(binning),
+        counts: new Array<number>(binCount(binning)).fill(0),
+      };
+    }
+    this.deciles = new OrderStatisticSearch(
+      (count) => quantileCutRanks(count).flatMap((rank) => [rank - 1, rank]),
+      limits,
+    );
+  }
 
+  /** A value of the first pass. */
   add(value: number | string | null | undefined): void {
     if (value === null || value === undefined || (typeof value === 'number' && Number.isNaN(value))) {
       this.nulls++;
       return;
     }
-    if (this.distinct.size <= MAX_CATEGORIES) this.distinct.add(value);
+    const times = this.seen.get(value);
+    if (times !== undefined) this.seen.set(value, times + 1);
+    else if (this.seen.size <= MAX_CATEGORIES) this.seen.set(value, 1);
+    if (this.fixed) this.fixed.counts[this.fixed.find(value)]++;
     if (typeof value === 'string') {
-      this.strings.push(value);
+      this.strings++;
       return;
     }
-    if (this.size === this.values.length) {
-      const grown = new Float64Array(this.values.length * 2);
-      grown.set(this.values);
-      this.values = grown;
-    }
-    this.values[this.size++] = value;
+    this.numbers++;
     const delta = value - this.mean;
-    this.mean += delta / this.size;
+    this.mean += delta / this.numbers;
     this.m2 += delta * (value - this.mean);
+    if (value < this.min) this.min = value;
+    if (value > this.max) this.max = value;
+    if (!this.fixed) this.deciles.add(value);
+  }
+
+  /** The same value again, in a pass after the first: only the decile search looks at it. */
+  revisit(value: number | string | null | undefined): void {
+    if (typeof value === 'number' && !Number.isNaN(value)) this.deciles.add(value);
+  }
+
+  /** Ends a pass over the column's values: true when `finish` can be called, false when another pass is needed. */
+  endPass(): boolean {
+    if (this.done) return true;
+    this.passes++;
+    this.done = (this.passes === 1 && this.binning() !== undefined) || this.deciles.endPass();
+    return this.done;
   }
 
   finish(): DistributionProfile {
-    const numbers = this.values.subarray(0, this.size).sort();
-    const count = this.size + this.strings.length;
-    const binning: Binning = this.categories
-      ? { kind: 'categorical', categories: this.categories }
-      : this.strings.length > 0 || this.distinct.size <= MAX_CATEGORIES
-        ? categoricalBinning(this.distinct)
-        : { kind: 'numeric', edges: quantileEdges(numbers, QUANTILE_BINS) };
-    const counts = new Array<number>(binCount(binning)).fill(0);
-    for (const value of numbers) counts[binIndex(binning, value)]++;
-    for (const value of this.strings) counts[binIndex(binning, value)]++;
-    const numeric = this.size > 0;
+    if (this.passes === 0) this.endPass();
+    if (!this.done) throw new Error(`${this.name}: the deciles need another pass over the values`);
+    const count = this.numbers + this.strings;
+    const binning = this.binning();
+    const bins = binning ? { ...binning, counts: this.categoryCounts(binning, count) } : this.decileBins();
+    const numeric = this.numbers > 0;
     return {
       name: this.name,
-      ...binning,
-      counts,
-      shares: sharesOf(counts),
+      ...bins,
+      shares: sharesOf(bins.counts),
       count,
       nulls: this.nulls,
       mean: numeric ? this.mean : null,
-      std: numeric ? Math.sqrt(this.size > 1 ? this.m2 / (this.size - 1) : 0) : null,
-      min: numeric ? numbers[0] : null,
-      max: numeric ? numbers[this.size - 1] : null,
+      std: numeric ? Math.sqrt(this.numbers > 1 ? this.m2 / (this.numbers - 1) : 0) : null,
+      min: numeric ? this.min : null,
+      max: numeric ? this.max : null,
+    };
+  }
+
+  /** The categorical binning, or undefined for a numeric column (known after the first pass). */
+  private binning(): Binning | undefined {
+    if (this.fixed) return this.fixed.binning;
+    if (this.strings > 0 || this.seen.size <= MAX_CATEGORIES) return categoricalBinning(this.seen.keys());
+    return undefined;
+  }
+
+  private categoryCounts(binning: Binning, count: number): number[] {
+    if (this.fixed) return this.fixed.counts;
+    const categories = binning.kind === 'categorical' ? binning.categories : [];
+    const counts = categories.map((category) => this.seen.get(category) ?? 0);
+    // With strings among more than MAX_CATEGORIES + 1 distinct values, the ones not tracked are "other".
+    counts.push(count - counts.reduce((sum, n) => sum + n, 0));
+    return counts;
+  }
+
+  /** Decile edges and the exact count of values in each bin, from the order statistics around each cut. */
+  private decileBins(): { kind: 'numeric'; edges: number[]; counts: number[] } {
+    const n = this.numbers;
+    const at = (rank: number) => this.deciles.at(rank);
+    const cuts = quantileCuts(n, (rank) => at(rank).value, this.min);
+    // Values below each edge: everything up to the cut when the edge lies above the value before it; when the
+    // edge is that value (a tie across the cut), the values smaller than it.
+    const below = cuts.map(({ edge, rank }) => {
+      const before = at(rank - 1);
+      if (edge === before.value) return before.below;
+      if (edge > before.value && edge <= at(rank).value) return rank;
+      return edge > before.value ? n : 0; // the two values' sum overflowed to ±∞
+    });
+    const bounds = [0, ...below, n];
+    return {
+      kind: 'numeric',
+      edges: cuts.map((cut) => cut.edge),
+      counts: bounds.slice(1).map((bound, i) => bound - bounds[i]),
     };
   }
 }
@@ -171,8 +242,27 @@ export interface ProfiledModel {
 }
 
 /**
+ * A further pass over the rows, for the columns whose deciles are not pinned down yet: the same rows' features
+ * and the same scores as the first pass, in any order.
+ */
+export interface ProfilePass {
+  /** 2 for the pass after the one that added the rows. */
+  number: number;
+  /** False when only features are left: the scores (and the model) are not needed again. */
+  needsScores: boolean;
+  /** A row's features, incomplete rows included. */
+  addFeatures(values: ReadonlyArray<number | null>): void;
+  /** The score of a row the model answered, as `scoreOf` gave it in the first pass. */
+  addScore(score: number): void;
+}
+
+/**
  * Builds a ReferenceProfile from training rows and the model's answers on them. Rows with a missing feature
  * count towards that feature's nulls and are left out of the output profile (the model cannot score them).
+ *
+ * With the default UNBOUNDED_SEARCH every numeric value is held until `build` (one pass; the drift check's
+ * baseline reads the log once). With BOUNDED_SEARCH memory stays fixed whatever the row count, and after the
+ * first pass `nextPass` may ask for the rows again, until every decile edge is exact.
  */
 export class ReferenceProfileBuilder {
   private readonly features: ColumnAccumulator[];
@@ -181,34 +271,48 @@ export class ReferenceProfileBuilder {
   private readonly positiveLabel?: string;
   private rows = 0;
   private skipped = 0;
+  private passes = 1;
+  /** Columns still being fed; undefined while the first pass is open. */
+  private pending?: ColumnAccumulator[];
 
   /** A builder for a served model: its feature names (or `feature <i>` when the model has none), task and labels. */
-  static forModel(model: Pick<ServedModel, 'name' | 'version' | 'signature'>): ReferenceProfileBuilder {
+  static forModel(
+    model: Pick<ServedModel, 'name' | 'version' | 'signature'>,
+    limits: SearchLimits = UNBOUNDED_SEARCH,
+  ): ReferenceProfileBuilder {
     const { signature } = model;
     const head = signature.head;
-    return new ReferenceProfileBuilder({
-      name: model.name,
-      version: model.version,
-      features:
-        signature.features ?? Array.from({ length: signature.featureCount }, (_, i) => `feature ${i}`),
-      task: head.task,
-      labels: head.task === 'classification' ? head.labels : undefined,
-    });
+    return new ReferenceProfileBuilder(
+      {
+        name: model.name,
+        version: model.version,
+        features:
+          signature.features ?? Array.from({ length: signature.featureCount }, (_, i) => `feature ${i}`),
+        task: head.task,
+        labels: head.task === 'classification' ? head.labels : undefined,
+      },
+      limits,
+    );
   }
 
-  constructor(private readonly model: ProfiledModel) {
-    this.features = model.features.map((name) => new ColumnAccumulator(name));
+  constructor(
+    private readonly model: ProfiledModel,
+    limits: SearchLimits = UNBOUNDED_SEARCH,
+  ) {
+    this.features = model.features.map((name) => new ColumnAccumulator(name, undefined, limits));
     if (model.task === 'classification') {
       const labels = (model.labels ?? []).map(String);
-      this.labels = new ColumnAccumulator('predicted label', labels);
+      this.labels = new ColumnAccumulator('predicted label', labels, limits);
       if (labels.length === 2) this.positiveLabel = labels[1];
       this.score = new ColumnAccumulator(
         this.positiveLabel === undefined
           ? 'probability of the predicted class'
           : `probability of class ${this.positiveLabel}`,
+        undefined,
+        limits,
       );
     } else {
-      this.score = new ColumnAccumulator('predicted value');
+      this.score = new ColumnAccumulator('predicted value', undefined, limits);
     }
   }
 
@@ -223,10 +327,40 @@ export class ReferenceProfileBuilder {
     this.rows++;
     values.forEach((value, i) => this.features[i].add(value));
     this.labels?.add(String(output.prediction));
-    this.score.add(scoreOf(output, { task: this.model.task, positive_label: this.positiveLabel }));
+    this.score.add(this.scoreOf(output));
+  }
+
+  /** What an output adds to the score distribution: a caller keeps it for the passes after the first. */
+  scoreOf(output: ObservedOutput): number | undefined {
+    return scoreOf(output, { task: this.model.task, positive_label: this.positiveLabel });
+  }
+
+  /**
+   * Ends the pass being fed. Returns the next one when some column's deciles are not pinned down yet (bounded
+   * memory and more values than a window holds), undefined when `build` can be called.
+   */
+  nextPass(): ProfilePass | undefined {
+    const columns = this.pending ?? [...this.features, ...(this.labels ? [this.labels] : []), this.score];
+    const pending = columns.filter((column) => !column.endPass());
+    this.pending = pending;
+    if (pending.length === 0) return undefined;
+    this.passes++;
+    const features = this.features.map((column) => (pending.includes(column) ? column : undefined));
+    const score = pending.includes(this.score) ? this.score : undefined;
+    return {
+      number: this.passes,
+      needsScores: score !== undefined,
+      addFeatures: (values) => {
+        for (let i = 0; i < features.length; i++) features[i]?.revisit(values[i]);
+      },
+      addScore: (value) => score?.revisit(value),
+    };
   }
 
   build(source: { file: string; labelColumn?: string }, now = new Date()): ReferenceProfile {
+    if (this.pending === undefined) this.nextPass();
+    if (this.pending!.length > 0)
+      throw new Error('the rows must be read again before the profile is built: see nextPass()');
     return {
       format: PROFILE_FORMAT,
       model: this.model.name,

@@ -30,18 +30,23 @@ export class TrainingDataError extends Error {
 const MISSING = new Set(['', 'na', 'nan', 'null', 'none', 'n/a']);
 
 /** A cell as a number, null when missing; undefined when it is neither. */
-function cellValue(cell: unknown): number | null | undefined {
+export function cellValue(cell: unknown): number | null | undefined {
   if (cell === null || cell === undefined) return null;
   if (typeof cell === 'number') return Number.isFinite(cell) ? cell : null;
   if (typeof cell !== 'string') return undefined;
   const text = cell.trim();
-  if (MISSING.has(text.toLowerCase())) return null;
+  // Number('') is 0, so an empty cell is looked at first; the missing-value words are only looked up for a cell
+  // that is not a number (a large file has hundreds of millions of cells that are).
+  if (text === '') return null;
   const value = Number(text);
-  return Number.isFinite(value) ? value : undefined;
+  if (Number.isFinite(value)) return value;
+  return MISSING.has(text.toLowerCase()) ? null : undefined;
 }
 
 /** Splits one CSV record (RFC 4180 quoting; a quoted field may not span lines). */
 export function splitCsvLine(line: string): string[] {
+  // Most training files quote nothing: the native split is several times faster than the loop below.
+  if (!line.includes('"')) return line.split(',');
   const fields: string[] = [];
   let field = '';
   let quoted = false;
@@ -70,7 +75,10 @@ async function* linesOf(path: string, onProgress?: (read: number, total: number)
   let read = 0;
   let rest = '';
   let number = 0;
-  for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 }) as AsyncIterable<Buffer>) {
+  // 64 KB at a time: a chunk's text and its lines stay alive while its rows go through the model, and at 1 MB they
+  // outlived young-generation collections and piled up in the old one (`npm run bench:profile`, 1 M rows: peak
+  // RSS 263 MB with 1 MB chunks, 168 MB with 64 KB; reading is no slower).
+  for await (const chunk of createReadStream(path, { highWaterMark: 1 << 16 }) as AsyncIterable<Buffer>) {
     read += chunk.length;
     const lines = (rest + decoder.write(chunk)).split('\n');
     rest = lines.pop() ?? '';
