@@ -29,6 +29,14 @@ describe('psi', () => {
     expect(noiseFloor(3, 100, 100)).toBeCloseTo(0.04, 12);
   });
 
+  it('has no noise floor to offer for an empty side, even with one bin (where the formula gives 0 · ∞ = NaN)', () => {
+    for (const bins of [1, 10]) {
+      expect(noiseFloor(bins, 0, 500)).toBe(Number.POSITIVE_INFINITY);
+      expect(noiseFloor(bins, 500, 0)).toBe(Number.POSITIVE_INFINITY);
+    }
+    expect(noiseFloor(1, 500, 500)).toBe(0);
+  });
+
   it('names the status with the thresholds: below warn stable, up to alert moderate, above drift', () => {
     const thresholds = { warn: 0.1, alert: 0.2 };
     expect(statusOf(0.099, thresholds)).toBe('stable');

@@ -25,6 +25,13 @@ describe('ApiKeys', () => {
     expect(keys().check({ authorization: `Bearer ${presented}` })).toBe('invalid');
   });
 
+  it('takes a bearer token only as the whole Authorization value, spaces around it aside', () => {
+    expect(keys().check({ authorization: `Bearer ${KEYS[0]}  ` })).toBe('valid');
+    expect(keys().check({ authorization: `Bearer ${KEYS[0]} ${KEYS[1]}` })).toBe('missing');
+    expect(keys().check({ authorization: `XBearer ${KEYS[0]}` })).toBe('missing');
+    expect(keys().check({ authorization: `Token Bearer ${KEYS[0]}` })).toBe('missing');
+  });
+
   it('tells a missing key from a wrong one, and needs none when none is configured', () => {
     expect(keys().check({})).toBe('missing');
     expect(keys().check({ authorization: `Basic ${KEYS[0]}` })).toBe('missing');
