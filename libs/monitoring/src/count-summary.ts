@@ -80,7 +80,7 @@ export class BinCounter {
    * Adds one row; a row that does not fit the profile (another feature count) is left out and reported.
    * @param logged whether the row's line is in the log (not when sampling left it out)
    */
-  add(counts: ModelCounts, features: readonly number[], output: ObservedOutput, logged = true): boolean {
+  add(counts: ModelCounts, features: ArrayLike<number>, output: ObservedOutput, logged = true): boolean {
     const { profile, featureBin, labelBin } = this;
     if (features.length !== featureBin.length) return false;
     counts.n++;

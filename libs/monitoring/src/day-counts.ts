@@ -37,7 +37,7 @@ export interface CountTarget {
 /** Adds one row: into the counter's bins, or only to `n` without a reference. */
 export function countRow(
   { entry, counter }: CountTarget,
-  features: readonly number[],
+  features: ArrayLike<number>,
   output: ObservedOutput,
   logged = true,
 ): void {
@@ -130,8 +130,8 @@ export class DayCounts {
     for (const segment of segments) {
       for (const [key, { counts, uncounted }] of segment.counts) {
         const target = targets.get(key)!;
-        for (const { batch, logged } of uncounted ?? [])
-          if (!(logged && recount.has(key))) countBatch(target, batch, logged);
+        for (const { features, output, logged } of uncounted ?? [])
+          if (!(logged && recount.has(key))) countRow(target, features, output, logged);
         if (counts !== undefined && !recount.has(key)) addCounts(target.entry, counts);
       }
     }

@@ -15,7 +15,7 @@ import { sampleRows, seedTrainingRows, shiftFeatures } from '../../../test/suppo
 import { BinCounter, countsKey, readCountSummary } from './count-summary';
 import { buildDriftReport, DriftInputs } from './drift-report';
 import { countsFileName, dayOf, logFileName } from './log-files';
-import { parseRecords } from './log-record';
+import { observedOutput, parseRecords } from './log-record';
 import { MonitoringMetrics } from './monitoring-metrics';
 import { FLUSH_AT_ROWS, MAX_PENDING_ROWS, PredictionLog } from './prediction-log';
 import { SEGMENT_ROWS } from './recorded-rows';
@@ -271,6 +271,24 @@ describe('PredictionLog', () => {
       const summary = (await readCountSummary(join(dir, countsFileName(TODAY, 'replica-a'))))!.models[0];
       expect(summary.bins).toBe(changed.value!.counter.hash);
       expect(summary.from_sample).toBe(true);
+    });
+
+    it('keeps copies of rows recorded before the first flush, not the request’s own objects', async () => {
+      // Holding a request's objects until the flush made V8 allocate later requests' objects in the old generation.
+      const dir = tmp('plog-copies-');
+      const { log } = startLog(dir, 'replica-a', { value: reference }, { PREDICTION_LOG_SAMPLE_RATE: 0 });
+      const rows = traffic.slice(0, 5).map((row) => [...row]);
+      const answered = batch(rows);
+      log.record(answered);
+      const expected = reference.counter.empty('seed_gbc', '1');
+      rows.forEach((row, i) =>
+        reference.counter.add(expected, row, observedOutput(answered.predictions[i]), false),
+      );
+      // The request's arrays are reused or changed once answered: the counts must not see it.
+      for (const row of rows) row.fill(1e9);
+      await log.flush();
+      const counts = (await readCountSummary(join(dir, countsFileName(TODAY, 'replica-a'))))!.models[0];
+      expect(counts).toEqual(expected);
     });
 
     it('at rate 0 writes no line and still counts every row', async () => {
