@@ -4,6 +4,7 @@ import { createWriteStream, mkdtempSync, readFileSync, rmSync, statSync } from '
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { linearClassifier, seededRandom, writeModel } from '../test/support/onnx-model-builder';
+import { positiveInteger } from './support';
 
 /*
  * `npm run bench:profile`: the `profile` command of the built CLI on a synthetic training file of 10 M rows × 20
@@ -146,15 +147,6 @@ async function main(): Promise<void> {
   } finally {
     rmSync(work, { recursive: true, force: true });
   }
-}
-
-function positiveInteger(name: string, fallback: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < 1)
-    throw new Error(`${name} must be a positive integer, got "${raw}"`);
-  return value;
 }
 
 main().then(

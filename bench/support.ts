@@ -22,7 +22,8 @@ export const GOLDEN = JSON.parse(
 export const ROW = GOLDEN.inputs[0];
 export const HEAVY = { name: 'heavy_mlp', featureCount: 32, hidden: 262144, outputs: 10 };
 
-function positiveInteger(name: string, fallback: number): number {
+/** A positive integer from the environment, or the fallback when unset. */
+export function positiveInteger(name: string, fallback: number): number {
   const raw = process.env[name];
   if (raw === undefined || raw === '') return fallback;
   const value = Number(raw);
