@@ -6,37 +6,10 @@ import { join } from 'node:path';
 import request from 'supertest';
 import { startApp } from './support/app';
 import { expectClose } from './support/golden';
-import {
-  BuiltModel,
-  linearClassifier,
-  linearRegressor,
-  randomRows,
-  torchMlp,
-  writeModel,
-} from './support/onnx-model-builder';
+import { UNSEEN_MODELS } from './support/unseen-models';
+import { linearRegressor, randomRows, writeModel } from './support/onnx-model-builder';
 
-/** Models the service has never seen, laid out the way their exporters write them, served side by side. */
-const MODELS: BuiltModel[] = [
-  linearClassifier({ name: 'iris_strings', labels: ['setosa', 'versicolor', 'virginica'] }),
-  linearClassifier({
-    name: 'digits_nozipmap',
-    labels: [3, 5, 7, 9],
-    zipmap: false,
-    featureCount: 6,
-    seed: 3,
-  }),
-  linearRegressor({ name: 'house_prices', featureCount: 5 }),
-  torchMlp({ name: 'mlp_fixed_batch', batch: 1, outputs: 3, featureCount: 6 }),
-  torchMlp({ name: 'mlp_softmax', head: 'softmax', outputs: 4, featureCount: 7, seed: 9 }),
-  torchMlp({ name: 'mlp_sigmoid', head: 'sigmoid', outputs: 1, featureCount: 5, seed: 13 }),
-  torchMlp({
-    name: 'mlp_two_targets',
-    outputs: 2,
-    featureCount: 4,
-    manifest: { task: 'regression' },
-    seed: 17,
-  }),
-];
+const MODELS = UNSEEN_MODELS;
 
 function expectSamePrediction(served: Record<string, unknown>, expected: Prediction): void {
   if (expected.task === 'regression') {

@@ -10,13 +10,8 @@ import request from 'supertest';
 import { FIXTURES, startApp } from './support/app';
 import { expectClose, readGolden } from './support/golden';
 import { OpenInferenceResponseSchema, OpenInferenceSchemas } from './support/open-inference-schemas';
-import {
-  linearClassifier,
-  linearRegressor,
-  randomRows,
-  torchMlp,
-  writeModel,
-} from './support/onnx-model-builder';
+import { randomRows, torchMlp, writeModel } from './support/onnx-model-builder';
+import { UNSEEN_MODELS } from './support/unseen-models';
 
 const KEY = 'open-inference-key-0123456789';
 const AUTH = { 'X-API-Key': KEY };
@@ -104,25 +99,7 @@ async function writeRepository(): Promise<string> {
     await writeModel(root, { name: fixture, bytes: readFileSync(`${FIXTURES}/${fixture}.onnx`) });
   }
   for (const model of [
-    linearClassifier({ name: 'iris_strings', labels: ['setosa', 'versicolor', 'virginica'] }),
-    linearClassifier({
-      name: 'digits_nozipmap',
-      labels: [3, 5, 7, 9],
-      zipmap: false,
-      featureCount: 6,
-      seed: 3,
-    }),
-    linearRegressor({ name: 'house_prices', featureCount: 5 }),
-    torchMlp({ name: 'mlp_fixed_batch', batch: 1, outputs: 3, featureCount: 6 }),
-    torchMlp({ name: 'mlp_softmax', head: 'softmax', outputs: 4, featureCount: 7, seed: 9 }),
-    torchMlp({ name: 'mlp_sigmoid', head: 'sigmoid', outputs: 1, featureCount: 5, seed: 13 }),
-    torchMlp({
-      name: 'mlp_two_targets',
-      outputs: 2,
-      featureCount: 4,
-      manifest: { task: 'regression' },
-      seed: 17,
-    }),
+    ...UNSEEN_MODELS,
     // A binary net exported without its Sigmoid, declared a classifier: one logit per row.
     torchMlp({
       name: 'mlp_positive_logit',
