@@ -137,15 +137,29 @@ describe('fast lane conformance: the same answers with the lane on and off', () 
         },
         body: `{"instances": [${written}, ${written}]}`,
       });
-    expect((await post(lanePort)).status).toBe(200);
-    expect((await post(pipelinePort)).status).toBe(200);
+    const postOne = (port: number) =>
+      fetch(`http://127.0.0.1:${port}/predict`, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          authorization: `Bearer ${CORPUS_KEY}`,
+          'x-request-id': 'one-written-as-is',
+        },
+        body: `{"features": ${written}}`,
+      });
+    for (const port of [lanePort, pipelinePort]) {
+      expect((await post(port)).status).toBe(200);
+      expect((await postOne(port)).status).toBe(200);
+    }
     await lane.get(PredictionLog).flush();
     const laneText = readdirSync(join(workDir, 'lane'))
       .filter((name) => name.endsWith('.jsonl'))
       .map((name) => readFileSync(join(workDir, 'lane', name), 'utf8'))
       .join('');
     const request = laneText.split('\n').find((line) => line.includes('"request_id":"written-as-is"'));
-    expect(request?.split(`{"features":${written},`)).toHaveLength(3);
+    expect(request).toContain(`"features":[${written}, ${written}],"predictions":`);
+    const one = laneText.split('\n').find((line) => line.includes('"request_id":"one-written-as-is"'));
+    expect(one).toContain(`"features":[${written}],"predictions":`);
     await pipeline.get(PredictionLog).flush();
     const rows = (dir: string) =>
       readdirSync(dir)

@@ -12,4 +12,4 @@ export {
   type TensorPredictionResult,
 } from './prediction.service';
 export * from './open-inference';
-export { type AnsweredBatch, PredictionSink } from './prediction-sink';
+export { type AnsweredBatch, PredictionSink, type VerbatimRows } from './prediction-sink';

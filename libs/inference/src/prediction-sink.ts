@@ -1,5 +1,16 @@
 import { Prediction } from './model-signature';
 
+/**
+ * Bytes [start, end) of a request's body: JSON text as the client wrote it, on one line, all of it ASCII. Holds
+ * the rows' feature arrays as one array (`[[…],[…]]`), or the one row's array (`oneRow`: `{"features": […]}`).
+ */
+export interface VerbatimRows {
+  body: Uint8Array;
+  start: number;
+  end: number;
+  oneRow: boolean;
+}
+
 /** One answered request, as the prediction log keeps it. */
 export interface AnsweredBatch {
   model: string;
@@ -10,10 +21,10 @@ export interface AnsweredBatch {
   /** Rows in the model's feature order, as fed to the model. */
   rows: readonly number[][];
   /**
-   * Each row's feature array as the client wrote it (JSON text, on one line), when the request's bytes allow it:
-   * the log then copies it instead of formatting the numbers again, which costs more than the rest of a line.
+   * The rows' feature arrays as the client wrote them, when the request's bytes allow it: the log then copies them
+   * instead of formatting the numbers again, which cost more than the rest of a line.
    */
-  rowsText?: readonly string[];
+  featuresJson?: VerbatimRows;
   predictions: readonly Prediction[];
 }
 

@@ -7,7 +7,7 @@ import { InferenceRunner } from './inference-runner';
 import { ModelRegistry, ServedModel } from './model-registry';
 import { Prediction } from './model-signature';
 import { interpretOutputs } from './onnx';
-import { PredictionSink } from './prediction-sink';
+import { PredictionSink, type VerbatimRows } from './prediction-sink';
 import type { OutputTensors } from './runtime/tensors';
 
 export interface PredictionResult {
@@ -32,7 +32,7 @@ export interface PreparedPrediction {
   /** When checking began (`performance.now()`): `latencyMs` covers checking and predicting. */
   startedAt: number;
   /** The rows as the client wrote them, for the prediction log (see AnsweredBatch). */
-  rowsText?: readonly string[];
+  featuresJson?: VerbatimRows;
 }
 
 /** Validates instances against a model, runs them and turns the outputs into predictions. */
@@ -78,7 +78,7 @@ export class PredictionService {
 
   /** The asynchronous half: runs prepared rows (batched with other requests), counts and records the answers. */
   async run(
-    { model, rows, startedAt, rowsText }: PreparedPrediction,
+    { model, rows, startedAt, featuresJson }: PreparedPrediction,
     requestId: string,
   ): Promise<TensorPredictionResult> {
     const outputs = await this.runner.run(model, rows);
@@ -90,7 +90,7 @@ export class PredictionService {
       requestId,
       at: new Date(),
       rows,
-      rowsText,
+      featuresJson,
       predictions,
     });
     return { model, predictions, rows, outputs, latencyMs: performance.now() - startedAt };

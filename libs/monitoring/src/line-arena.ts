@@ -37,14 +37,32 @@ export class LineArena {
    */
   write(text: string, onFull: () => void): number {
     // UTF-8 takes at most 3 bytes per UTF-16 unit: with that much room the text fits whole.
-    const room = text.length * 3;
-    if (this.slab.buffer.length - this.used < room) {
-      onFull();
-      this.next(room);
-    }
+    this.reserve(text.length * 3, onFull);
+    return this.append(text);
+  }
+
+  /**
+   * Makes room for `bytes` more bytes in the current slab, calling `onFull` first when it has less: what follows
+   * (`append`, `appendBytes`, up to that many bytes) then lands in one slab, as one piece of one chunk.
+   */
+  reserve(bytes: number, onFull: () => void): void {
+    if (this.slab.buffer.length - this.used >= bytes) return;
+    onFull();
+    this.next(bytes);
+  }
+
+  /** Appends the text as UTF-8, within room `reserve` made; returns its length in bytes. */
+  append(text: string): number {
     const written = this.slab.buffer.write(text, this.used);
     this.used += written;
     return written;
+  }
+
+  /** Appends bytes [start, end) of `source` as they are, within room `reserve` made; returns how many. */
+  appendBytes(source: Uint8Array, start: number, end: number): number {
+    this.slab.buffer.set(source.subarray(start, end), this.used);
+    this.used += end - start;
+    return end - start;
   }
 
   /** What was written since the last `take`, or undefined when nothing was. */

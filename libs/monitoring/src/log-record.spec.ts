@@ -1,22 +1,37 @@
 import type { AnsweredBatch, Prediction } from '@app/inference';
-import { LoggedRequest, LoggedRow, observedOutput, parseRecords, recordLine } from './log-record';
+import { LineArena } from './line-arena';
+import { LoggedRequest, observedOutput, parseRecords, recordLine, writeRecordLine } from './log-record';
 
 /** The request's record built the plain way: what its line must be, byte for byte, once stringified. */
 function expectedLine(batch: AnsweredBatch): string {
-  const rows = batch.rows.map((features, i): LoggedRow => {
-    const p = batch.predictions[i];
-    return p.task === 'classification'
-      ? { features: [...features], prediction: p.label, probability: p.probability }
-      : { features: [...features], prediction: p.value };
-  });
+  const { predictions } = batch;
   const record: LoggedRequest = {
     ts: batch.at.toISOString(),
     model: batch.model,
     version: batch.version,
     request_id: batch.requestId,
-    rows,
+    features: batch.rows.map((features) => [...features]),
+    predictions: predictions.map((p) => (p.task === 'classification' ? p.label : p.value)),
   };
+  if (predictions.every((p) => p.task === 'classification')) {
+    record.probabilities = predictions.map((p) => (p.task === 'classification' ? p.probability : 0));
+  }
   return `${JSON.stringify(record)}\n`;
+}
+
+/** What writeRecordLine puts in an arena, as text. */
+function arenaLine(batch: AnsweredBatch, slabBytes = 1024): string {
+  const arena = new LineArena(slabBytes);
+  const chunks: Buffer[] = [];
+  const take = () => {
+    const chunk = arena.take();
+    if (chunk) chunks.push(chunk.bytes);
+  };
+  const written = writeRecordLine(arena, batch, batch.at.toISOString(), take);
+  take();
+  const text = Buffer.concat(chunks).toString('utf8');
+  expect(Buffer.byteLength(text)).toBe(written);
+  return text;
 }
 
 const batch = (predictions: Prediction[], rows: number[][]): AnsweredBatch => ({
@@ -72,21 +87,35 @@ describe('recordLine', () => {
     expect(text.indexOf('\n')).toBe(text.length - 1);
   });
 
-  it('copies rows the client wrote, which parse to the same numbers', () => {
-    const answered = {
-      ...batch(
-        [klass(1, 0.5), klass(0, 0.25)],
-        [
-          [1.5, -2e-7],
-          [300, 0],
-        ],
-      ),
-      rowsText: ['[1.50, -2E-7]', '[3e2,0.0]'],
+  it('copies the rows the client wrote from the request bytes, which parse to the same numbers', () => {
+    const body = Buffer.from('{"instances": [[1.50, -2E-7],  [3e2,0.0]]}');
+    const rows = [
+      [1.5, -2e-7],
+      [300, 0],
+    ];
+    const answered: AnsweredBatch = {
+      ...batch([klass(1, 0.5), klass(0, 0.25)], rows),
+      featuresJson: { body, start: 14, end: body.length - 1, oneRow: false },
     };
-    const line = recordLine(answered);
-    expect(line).toContain('{"features":[1.50, -2E-7],');
+    const line = arenaLine(answered);
+    expect(line).toContain('"features":[[1.50, -2E-7],  [3e2,0.0]],"predictions":[1,0],');
     expect(JSON.parse(line)).toEqual(JSON.parse(expectedLine(answered)));
-    expect(parseRecords(line).map((record) => record.features)).toEqual(answered.rows);
+    expect(parseRecords(line).map((record) => record.features)).toEqual(rows);
+  });
+
+  it("wraps the one row of a /predict body in the features' array", () => {
+    const body = Buffer.from('{"features":[5.1, 3.5]}');
+    const answered: AnsweredBatch = {
+      ...batch([klass('setosa', 1)], [[5.1, 3.5]]),
+      featuresJson: { body, start: 12, end: body.length - 1, oneRow: true },
+    };
+    expect(arenaLine(answered)).toContain('"features":[[5.1, 3.5]],');
+    expect(JSON.parse(arenaLine(answered))).toEqual(JSON.parse(expectedLine(answered)));
+  });
+
+  it('writes the line whole into a fresh slab when the current one cannot hold it', () => {
+    const answered = batch([klass(1, 0.5)], [[1, 2]]);
+    expect(arenaLine(answered, 16)).toBe(expectedLine(answered));
   });
 
   it('gives the counts the label and probability of a classifier and the value of a regressor', () => {
@@ -97,12 +126,37 @@ describe('recordLine', () => {
 
 describe('parseRecords', () => {
   it('gives every row of a line with its request fields, in order', () => {
-    const line = recordLine(
-      batch([klass('a', 0.25), { task: 'regression', value: [1, 2] }], [[1.5, 2.5], [3]]),
-    );
-    expect(parseRecords(line)).toEqual([
+    const classifier = recordLine(batch([klass('a', 0.25), klass('b', 1)], [[1.5, 2.5], [3]]));
+    expect(parseRecords(classifier)).toEqual([
       { ...request, features: [1.5, 2.5], prediction: 'a', probability: 0.25 },
-      { ...request, features: [3], prediction: [1, 2] },
+      { ...request, features: [3], prediction: 'b', probability: 1 },
+    ]);
+    const regressor = recordLine(
+      batch(
+        [
+          { task: 'regression', value: [1, 2] },
+          { task: 'regression', value: [3, 4] },
+        ],
+        [[1], [2]],
+      ),
+    );
+    expect(parseRecords(regressor)).toEqual([
+      { ...request, features: [1], prediction: [1, 2] },
+      { ...request, features: [2], prediction: [3, 4] },
+    ]);
+  });
+
+  it('reads the rows form of the first request lines', () => {
+    const line = JSON.stringify({
+      ...request,
+      rows: [
+        { features: [1, 2], prediction: 1, probability: 0.5 },
+        { features: [3, 4], prediction: 0, probability: 0.75 },
+      ],
+    });
+    expect(parseRecords(line)).toEqual([
+      { ...request, features: [1, 2], prediction: 1, probability: 0.5 },
+      { ...request, features: [3, 4], prediction: 0, probability: 0.75 },
     ]);
   });
 
@@ -111,7 +165,17 @@ describe('parseRecords', () => {
     expect(parseRecords(old)).toEqual([{ ...request, features: [1, 2], prediction: 1, probability: 0.5 }]);
   });
 
-  it('skips a row that is not one and keeps its neighbours', () => {
+  it('skips a row of columns that is not one and keeps its neighbours', () => {
+    const line = JSON.stringify({
+      ...request,
+      features: [[1], ['x'], [2], [3], [4], [5]],
+      predictions: [1, 1, 0, null, 'b', 1],
+      probabilities: [0.5, 0.5, 'high', 0.5, 0.5],
+    });
+    expect(parseRecords(line).map((record) => record.features)).toEqual([[1], [4]]);
+  });
+
+  it('skips a row of the rows form that is not one and keeps its neighbours', () => {
     const line = JSON.stringify({
       ...request,
       rows: [

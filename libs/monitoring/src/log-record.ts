@@ -1,4 +1,5 @@
 import { type AnsweredBatch, jsonNumber, jsonNumbers, jsonScalar, type Prediction } from '@app/inference';
+import type { LineArena } from './line-arena';
 import type { ObservedOutput } from './reference-profile';
 
 /** One row of a logged request: its features and what was answered for it. */
@@ -11,19 +12,28 @@ export interface LoggedRow {
   probability?: number;
 }
 
-/** One line of the prediction log: one answered request, its rows in the order the client sent them. */
+/**
+ * One line of the prediction log: one answered request, its rows as columns, in the order the client sent them
+ * (row i is `features[i]`, `predictions[i]`, `probabilities[i]`).
+ */
 export interface LoggedRequest {
   /** ISO-8601 UTC. */
   ts: string;
   model: string;
   version: string;
   request_id: string;
-  rows: LoggedRow[];
+  /** Each row's features, in the model's feature order. */
+  features: number[][];
+  /** Each row's label (classifier) or value or values (regressor). */
+  predictions: Array<number | string | number[]>;
+  /** Each row's probability of its predicted label (classifiers only). */
+  probabilities?: number[];
 }
 
 /**
  * One logged row with its request's fields: what the readers count and report, whichever form the line had. Logs
- * written before 2026-11-30 hold one such record per line (`features` in place of `rows`); they are still read.
+ * written before 2026-11-30 hold one such record per line (`features` a row, `prediction` in place of
+ * `predictions`); lines of that day's first form hold them in `rows`. Both are still read.
  */
 export interface LoggedPrediction extends LoggedRow {
   ts: string;
@@ -42,23 +52,65 @@ export function observedOutput(prediction: Prediction): ObservedOutput {
 /**
  * The batch's line, ending in a newline: the text `JSON.stringify` gives its LoggedRequest (the spec holds it to
  * that), written out directly because at thousands of rows a second the generic path and its intermediate objects
- * cost more than the rest of the log. One line per request rather than per row: the request's fields are written
- * once, which took a third of the bytes, and the bytes are most of what the log costs. Features the client wrote are
- * copied as written (`rowsText`): the same numbers once parsed, in the client's notation.
+ * cost more than the rest of the log. One line per request, its rows as columns: the request's fields and the
+ * keys are written once, and the features are one block, which `writeRecordLine` copies from the request's bytes.
  */
 export function recordLine(batch: AnsweredBatch, ts = batch.at.toISOString()): string {
-  let out = `{"ts":"${ts}","model":${JSON.stringify(batch.model)},"version":${JSON.stringify(
+  return `${lineHead(batch, ts)}${jsonRows(batch.rows)}${lineTail(batch)}`;
+}
+
+/**
+ * Appends the batch's line to the arena. Features the client wrote as arrays (`featuresJson`) are copied from the
+ * request's bytes as they are, the same numbers once parsed in the client's notation: at 32 rows a request, encoding
+ * them again as text was most of what the log cost. Returns the bytes written.
+ * @param onFull called before the line goes to a new slab (see LineArena.reserve)
+ */
+export function writeRecordLine(
+  arena: LineArena,
+  batch: AnsweredBatch,
+  ts: string,
+  onFull: () => void,
+): number {
+  const verbatim = batch.featuresJson;
+  if (verbatim === undefined) return arena.write(recordLine(batch, ts), onFull);
+  const head = `${lineHead(batch, ts)}${verbatim.oneRow ? '[' : ''}`;
+  const tail = `${verbatim.oneRow ? ']' : ''}${lineTail(batch)}`;
+  arena.reserve(head.length * 3 + (verbatim.end - verbatim.start) + tail.length * 3, onFull);
+  return (
+    arena.append(head) + arena.appendBytes(verbatim.body, verbatim.start, verbatim.end) + arena.append(tail)
+  );
+}
+
+/** The line up to the features' value. */
+function lineHead(batch: AnsweredBatch, ts: string): string {
+  return `{"ts":"${ts}","model":${JSON.stringify(batch.model)},"version":${JSON.stringify(
     batch.version,
-  )},"request_id":${JSON.stringify(batch.requestId)},"rows":[`;
-  for (let i = 0; i < batch.rows.length; i++) {
-    const p = batch.predictions[i];
-    const answer =
-      p.task === 'classification'
-        ? `"prediction":${jsonScalar(p.label)},"probability":${jsonNumber(p.probability)}`
-        : `"prediction":${typeof p.value === 'number' ? jsonNumber(p.value) : jsonNumbers(p.value)}`;
-    out += `${i === 0 ? '' : ','}{"features":${batch.rowsText?.[i] ?? jsonNumbers(batch.rows[i])},${answer}}`;
+  )},"request_id":${JSON.stringify(batch.requestId)},"features":`;
+}
+
+/** The line after the features: the answers' columns. */
+function lineTail({ predictions }: AnsweredBatch): string {
+  let answers = '';
+  let probabilities = '';
+  let classifier = true;
+  for (let i = 0; i < predictions.length; i++) {
+    const p = predictions[i];
+    const comma = i === 0 ? '' : ',';
+    if (p.task === 'classification') {
+      answers += comma + jsonScalar(p.label);
+      probabilities += comma + jsonNumber(p.probability);
+    } else {
+      answers += comma + (typeof p.value === 'number' ? jsonNumber(p.value) : jsonNumbers(p.value));
+      classifier = false;
+    }
   }
-  return `${out}]}\n`;
+  return `,"predictions":[${answers}]${classifier ? `,"probabilities":[${probabilities}]` : ''}}\n`;
+}
+
+function jsonRows(rows: readonly (readonly number[])[]): string {
+  let out = '';
+  for (let i = 0; i < rows.length; i++) out += (i === 0 ? '' : ',') + jsonNumbers(rows[i]);
+  return `[${out}]`;
 }
 
 const isNumber = (value: unknown): value is number => typeof value === 'number' && Number.isFinite(value);
@@ -73,9 +125,10 @@ const isRow = (value: unknown): value is LoggedRow => {
 };
 
 /**
- * The rows of one line, each with its request's fields: every row of a request line, the one row of a line in the
- * earlier per-row form, none for anything else (a torn line after a crash, a line someone edited). A row that is
- * not one is skipped, not its neighbours: readers count what they can rather than fail the whole check.
+ * The rows of one line, each with its request's fields: every row of a request line (columns, or the `rows` of
+ * the day the format had them), the one row of a line in the earlier per-row form, none for anything else (a torn
+ * line after a crash, a line someone edited). A row that is not one is skipped, not its neighbours: readers count
+ * what they can rather than fail the whole check.
  */
 export function parseRecords(line: string): LoggedPrediction[] {
   if (line.length < 2 || line[0] !== '{') return [];
@@ -86,12 +139,27 @@ export function parseRecords(line: string): LoggedPrediction[] {
     return [];
   }
   if (typeof value !== 'object' || value === null) return [];
-  const r = value as Partial<LoggedRequest & LoggedPrediction>;
+  const r = value as Partial<LoggedRequest & LoggedPrediction & { rows: unknown }>;
   if (typeof r.model !== 'string' || typeof r.version !== 'string') return [];
-  const { ts, model, version, request_id } = r as LoggedRequest;
-  if (!Array.isArray(r.rows)) return isRow(r) ? [r as LoggedPrediction] : [];
+  const { ts, model, version, request_id } = r as LoggedPrediction;
+  let rows: unknown[];
+  if (Array.isArray(r.predictions) && Array.isArray(r.features)) {
+    const { features, predictions, probabilities } = r;
+    // A classifier's row without its probability is not one (isRow refuses NaN).
+    const probability = (i: number): unknown =>
+      Array.isArray(probabilities) ? (probabilities[i] ?? NaN) : NaN;
+    rows = predictions.map((prediction, i) =>
+      probabilities === undefined
+        ? { features: features[i], prediction }
+        : { features: features[i], prediction, probability: probability(i) },
+    );
+  } else if (Array.isArray(r.rows)) {
+    rows = r.rows;
+  } else {
+    return isRow(r) ? [r as LoggedPrediction] : [];
+  }
   const records: LoggedPrediction[] = [];
-  for (const row of r.rows as unknown[]) {
+  for (const row of rows) {
     if (!isRow(row)) continue;
     const { features, prediction, probability } = row;
     records.push(

@@ -107,7 +107,7 @@ describe('PredictionLog', () => {
   // Traffic with a shifted f3, so the PSIs compared below are not all near zero.
   const traffic = shiftFeatures(sampleRows(training, 400, 7), [3], 1, training);
 
-  it('records in memory only, then writes one JSON line per request with its rows', async () => {
+  it('records in memory only, then writes one JSON line per request with its rows as columns', async () => {
     const dir = join(tmp('plog-'), 'predictions');
     const { log, seen } = startLog(dir, 'replica-a');
     log.record(batch(traffic.slice(0, 3), new Date('2026-11-24T10:00:00Z'), 'abc'));
@@ -121,13 +121,11 @@ describe('PredictionLog', () => {
       model: 'seed_gbc',
       version: '1',
       request_id: 'abc',
-      rows: traffic.slice(0, 3).map((features) => ({
-        features,
-        prediction: features[0] > 0 ? 1 : 0,
-        probability: expect.any(Number),
-      })),
+      features: traffic.slice(0, 3),
+      predictions: traffic.slice(0, 3).map((features) => (features[0] > 0 ? 1 : 0)),
+      probabilities: [expect.any(Number), expect.any(Number), expect.any(Number)],
     });
-    expect(written[1]).toMatchObject({ request_id: 'def', rows: [{ features: traffic[3] }] });
+    expect(written[1]).toMatchObject({ request_id: 'def', features: [traffic[3]] });
     expect(seen.written).toBe(4);
   });
 
@@ -211,13 +209,13 @@ describe('PredictionLog', () => {
       expect(lines(full.dir)).toHaveLength(requests.length);
       // Binomial(1000, 0.1): mean 100, standard deviation 9.5; these bounds are more than 4 of them away.
       const logged = lines(sampled.dir).map(
-        (line) => JSON.parse(line) as { request_id: string; rows: unknown[] },
+        (line) => JSON.parse(line) as { request_id: string; features: unknown[] },
       );
       expect(logged.length).toBeGreaterThan(60);
       expect(logged.length).toBeLessThan(140);
       const sent = new Map(requests.map((r) => [r.id, r.rows.length]));
-      for (const line of logged) expect(line.rows).toHaveLength(sent.get(line.request_id)!);
-      const loggedRows = logged.reduce((n, line) => n + line.rows.length, 0);
+      for (const line of logged) expect(line.features).toHaveLength(sent.get(line.request_id)!);
+      const loggedRows = logged.reduce((n, line) => n + line.features.length, 0);
       expect(sampled.seen.written).toBe(loggedRows);
 
       // Every row counted, on both sides; only `logged` tells them apart.

@@ -2,7 +2,7 @@ import type { AnsweredBatch } from '@app/inference';
 import { BinCounter, countsKey, ModelCounts, unbinned } from './count-summary';
 import { ArenaChunk, LineArena } from './line-arena';
 import { countBatch } from './day-counts';
-import { recordLine } from './log-record';
+import { writeRecordLine } from './log-record';
 import type { ObservedOutput } from './reference-profile';
 
 /** The counts of one model version's rows in a segment. */
@@ -96,7 +96,7 @@ export class RecordedRows {
     const segment = this.segmentFor(ts.slice(0, 10));
     // Chosen per request, so a request's rows are logged together or not at all.
     const logged = this.sampleRate >= 1 || this.random() < this.sampleRate;
-    if (logged) segment.bytes += this.arena.write(recordLine(batch, ts), () => this.takeArena(segment));
+    if (logged) segment.bytes += writeRecordLine(this.arena, batch, ts, () => this.takeArena(segment));
     this.count(segment, batch, logged);
     segment.rows += batch.rows.length;
     if (logged) segment.logged += batch.rows.length;

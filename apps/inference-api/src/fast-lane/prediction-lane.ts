@@ -24,8 +24,10 @@ interface LaneRoute {
   pattern: string;
   check: BodyCheck;
   instances(body: Record<string, unknown>): { instances: unknown[]; paths: string[] };
-  /** The rows as written in the body's text, when they can be copied into the prediction log as they are. */
-  rowsText(text: string, instances: unknown[]): string[] | undefined;
+  /** The body holds one row's array (`features`), not an array of rows. */
+  oneRow: boolean;
+  /** Where the rows sit in the body's text, when the prediction log can copy them as they are. */
+  rowsIn(text: string, instances: unknown[]): { start: number; end: number } | undefined;
   /** The controller's answer, as JSON text. */
   answer(result: PredictionResult): string;
 }
@@ -114,7 +116,8 @@ export class PredictionLane {
     pattern: '/predict',
     check: compileBodyCheck(PredictRequest),
     instances: (body) => ({ instances: [body.features], paths: ['features'] }),
-    rowsText: (text) => verbatimRows(text, 1, false),
+    oneRow: true,
+    rowsIn: (text) => verbatimRows(text, 1, false),
     answer: (result) => JSON.stringify(predictResponse(result)),
   };
 
@@ -125,8 +128,9 @@ export class PredictionLane {
       const instances = body.instances as unknown[];
       return { instances, paths: instancePaths(instances) };
     },
+    oneRow: false,
     // Rows written as objects keyed by feature name are not in the model's order: the log formats those.
-    rowsText: (text, instances) =>
+    rowsIn: (text, instances) =>
       instances.every(Array.isArray) ? verbatimRows(text, instances.length, true) : undefined,
     answer: kservePredictResponseJson,
   };
@@ -161,7 +165,11 @@ export class PredictionLane {
       if (!route.check(body)) return undefined;
       const { instances, paths } = route.instances(body);
       const prepared = this.predictions.prepare(model, instances, paths);
-      return { ...prepared, rowsText: route.rowsText(text, instances) };
+      // Offsets in the text are offsets in the bytes only while every character is one byte.
+      const span = raw.length === text.length ? route.rowsIn(text, instances) : undefined;
+      return span === undefined
+        ? prepared
+        : { ...prepared, featuresJson: { body: raw, ...span, oneRow: route.oneRow } };
     } catch {
       return undefined;
     }
