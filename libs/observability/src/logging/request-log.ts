@@ -85,7 +85,16 @@ function levelOf(res: ServerResponse): LevelWithSilent {
  */
 @Injectable()
 export class RequestLog {
-  constructor(@Inject(ROOT_LOGGER) private readonly logger: Logger) {}
+  /**
+   * The root logger without its redaction (REDACTED_PATHS): a request line is built here from the request's method,
+   * URL (its credentials already cut by redactUrl) and status, and never holds headers, so the redaction had
+   * nothing to find, yet it cost as much as the rest of the line, which every request pays. Created once, not per request.
+   */
+  private readonly logger: Logger;
+
+  constructor(@Inject(ROOT_LOGGER) root: Logger) {
+    this.logger = root.child({}, { redact: { paths: [] } });
+  }
 
   /**
    * Gives the request its id (`req.id`, echoed as X-Request-Id) and arranges its line. Idempotent: the fast
