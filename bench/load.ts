@@ -15,8 +15,19 @@ export interface LoadSpec {
   url: string;
   connections: number;
   durationS: number;
-  /** JSON body of a POST; the API key header is sent with every POST (servers without keys ignore it). */
+  /**
+   * Body of a POST: JSON of this value, or a RawBody's bytes as they are. The API key header is sent with every POST
+   * (servers without keys ignore it).
+   */
   body: unknown;
+}
+
+/** A body sent byte for byte, with its own headers (Content-Type among them): Triton's binary tensor data, say. */
+export class RawBody {
+  constructor(
+    readonly bytes: Buffer,
+    readonly headers: Readonly<Record<string, string>>,
+  ) {}
 }
 
 export interface LoadResult {
@@ -86,13 +97,26 @@ const RESULT_MARKER = 'BENCH_RESULT ';
 
 /**
  * The Lua script wrk runs: the request, and a `done` hook that prints one JSON line with the figures, so they are
- * parsed from that line instead of from wrk's human-readable report (whose units change with magnitude).
+ * parsed from that line instead of from wrk's human-readable report (whose units change with magnitude). A RawBody
+ * is read from `bodyFile` in binary mode: bytes in a Lua string literal would not survive (a long string turns
+ * CR LF into LF, and the bytes may close it).
  */
-function wrkScript(body: unknown): string {
+function wrkScript(body: unknown, bodyFile: string): string {
   const long = (text: string) => `[==[${text}]==]`; // Lua long string: no escaping needed for JSON
+  const request =
+    body instanceof RawBody
+      ? [
+          `local file = assert(io.open(${long(bodyFile)}, "rb"))`,
+          'wrk.body = file:read("*a")',
+          'file:close()',
+          ...Object.entries(body.headers).map(
+            // `headers[[==[` would open a long string: the name goes in as a quoted string.
+            ([name, value]) => `wrk.headers[${JSON.stringify(name)}] = ${long(value)}`,
+          ),
+        ]
+      : [`wrk.body = ${long(JSON.stringify(body))}`, 'wrk.headers["Content-Type"] = "application/json"'];
   return `wrk.method = "POST"
-wrk.body = ${long(JSON.stringify(body))}
-wrk.headers["Content-Type"] = "application/json"
+${request.join('\n')}
 wrk.headers["Authorization"] = ${long(`Bearer ${API_KEY}`)}
 
 function done(summary, latency, requests)
@@ -128,7 +152,9 @@ class Wrk implements LoadGenerator {
 
   async run(spec: LoadSpec): Promise<LoadResult> {
     const script = join(this.scratchDir, `wrk-${++this.scripts}.lua`);
-    writeFileSync(script, wrkScript(spec.body));
+    const bodyFile = join(this.scratchDir, `wrk-${this.scripts}.body`);
+    if (spec.body instanceof RawBody) writeFileSync(bodyFile, spec.body.bytes);
+    writeFileSync(script, wrkScript(spec.body, bodyFile));
     const args = ['-t1', `-c${spec.connections}`, `-d${spec.durationS}s`, '--latency'];
     args.push('--timeout', `${REQUEST_TIMEOUT_S}s`, '-s', script, spec.url);
     const { stdout, stderr, code } = await runBounded(
@@ -197,8 +223,12 @@ class Autocannon implements LoadGenerator {
       duration: spec.durationS,
       timeout: REQUEST_TIMEOUT_S,
       method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${API_KEY}` },
-      body: JSON.stringify(spec.body),
+      ...(spec.body instanceof RawBody
+        ? { headers: { ...spec.body.headers, authorization: `Bearer ${API_KEY}` }, body: spec.body.bytes }
+        : {
+            headers: { 'content-type': 'application/json', authorization: `Bearer ${API_KEY}` },
+            body: JSON.stringify(spec.body),
+          }),
     });
     // autocannon's `errors` include its timeouts; its non2xx also counts 3xx, which these servers never send.
     const errors = {

@@ -44,6 +44,16 @@ export interface ContenderFigures {
   repeats: ContenderRepeat[];
 }
 
+/** Rows a second of one protocol's 32-row requests, against raw session.run in the same repeat. */
+export interface BatchFigures {
+  rowsPerSec: Spread;
+  /** rows/s ÷ raw session.run rows/s, per repeat. */
+  ratio: Spread;
+  p99Ms: Spread;
+  failed: number;
+  loads: LoadResult[];
+}
+
 export interface BenchResults {
   date: string;
   loadGenerator: { name: string; version: string };
@@ -67,6 +77,15 @@ export interface BenchResults {
     p99Ms: Spread;
     failed: number;
     loads: LoadResult[];
+    raw: number[];
+  };
+  /** The Open Inference Protocol (V2) over REST, the KServe load's 32 rows at 16 connections. */
+  openInferenceBatch32: {
+    rawRowsPerSec: Spread;
+    /** Tensor data as JSON in the request and the response. */
+    restJson: BatchFigures;
+    /** Triton's binary tensor data extension, request and response (what tritonclient.http sends by default). */
+    restBinary: BatchFigures;
     raw: number[];
   };
   healthUnderHeavyLoad: {
@@ -111,7 +130,7 @@ function goalsTable(r: BenchResults): string[] {
   const { servers, serviceVsSeed, cpuVsBare } = r.predict;
   const prod = servers.serviceProd!;
   const seed = servers.seedFastapi;
-  const { kserveBatch32: k, healthUnderHeavyLoad: h, heavy256: b, startup: s } = r;
+  const { kserveBatch32: k, openInferenceBatch32: v2, healthUnderHeavyLoad: h, heavy256: b, startup: s } = r;
 
   const goal1 = seed
     ? `service-prod ${f(prod.reqPerSec64)} req/s, p99 ${ms(prod.p99Ms64)} ms (${prod.failed} failed); seed ${f(seed.reqPerSec64)} req/s, p99 ${ms(seed.p99Ms64)} ms (${seed.failed} failed); ratio ${f(serviceVsSeed!, 2)}`
@@ -124,6 +143,9 @@ function goalsTable(r: BenchResults): string[] {
     .join(', ');
   const goal2 = `service-prod ${f(cpuVsBare.serviceProd, 2)}× bare (no lane ${f(cpuVsBare.serviceNoLane, 2)}×, Nest floor ${f(cpuVsBare.nestFloor, 2)}×); µs/request @64: ${cpuEach}`;
   const goal3 = `${f(k.rowsPerSec)} rows/s vs raw \`session.run\` ${f(k.rawRowsPerSec)} rows/s; ratio ${f(k.ratio, 2)}; p99 ${ms(k.p99Ms)} ms; ${k.failed} failed. Reading, not the goal: with the prediction log off ${f(k.withoutPredictionLog.rowsPerSec)} rows/s, ratio ${f(k.withoutPredictionLog.ratio, 2)}`;
+  const batch = (x: BatchFigures) =>
+    `${f(x.rowsPerSec)} rows/s, ratio ${f(x.ratio, 2)}, p99 ${ms(x.p99Ms)} ms, ${x.failed} failed`;
+  const goal3b = `binary tensors ${batch(v2.restBinary)}; raw \`session.run\` ${f(v2.rawRowsPerSec)} rows/s. Reading, not the goal: JSON tensors ${batch(v2.restJson)}`;
   const goal4a = `worker threads ${ms(h.workerThreads.p99Ms)} ms (${h.workerThreads.failed} failed probes); everything on the main thread (INFERENCE_WORKERS=0) ${ms(h.mainThread.p99Ms)} ms`;
   const goal4b = `on ${f(b.batchingOn.reqPerSec)} req/s, p99 ${ms(b.batchingOn.p99Ms)} ms (${b.batchingOn.failed} failed); off ${f(b.batchingOff.reqPerSec)} req/s, p99 ${ms(b.batchingOff.p99Ms)} ms (${b.batchingOff.failed} failed); ratio ${f(b.ratio, 2)}`;
   const goal4c = `${f(s.readyMs)} ms (default model only); idle RSS ${f(s.idleRssMb)} MB`;
@@ -134,6 +156,7 @@ function goalsTable(r: BenchResults): string[] {
     `| 1 | \`POST /predict\`, 1 row, 64 connections: service-prod ≥ 1.5× seed FastAPI (2 workers) req/s, p99 < 50 ms, 0 failed | ${goal1} | ${verdict(goal1Met)} |`,
     `| 2 | server CPU per \`/predict\` request (whole process tree, 64 connections) ≤ 3× the bare server's (ratio per repeat), 0 failed | ${goal2} | ${verdict(cpuVsBare.serviceProd.median <= 3 && prod.failed === 0)} |`,
     `| 3 | KServe, 32 rows per request, 16 connections: ≥ 0.3× raw \`session.run\` rows/s (batch 32) | ${goal3} | ${verdict(k.ratio.median >= 0.3 && k.failed === 0)} |`,
+    `| 3b | Open Inference Protocol V2 REST, 32 rows per request, 16 connections, Triton binary tensor data in and out: ≥ 0.5× raw \`session.run\` rows/s (batch 32) | ${goal3b} | ${verdict(v2.restBinary.ratio.median >= 0.5 && v2.restBinary.failed === 0)} |`,
     `| 4a | \`/health\` p99 < 50 ms while 64 connections saturate the heavy model | ${goal4a} | ${verdict(h.workerThreads.p99Ms.median < 50 && h.workerThreads.failed === 0)} |`,
     `| 4b | 256 one-row clients on the heavy model: batching (BATCH_MAX_SIZE 64) ≥ 1.5× no batching (1) | ${goal4b} | ${verdict(b.ratio.median >= 1.5 && b.batchingOn.failed === 0)} |`,
     `| 4c | start → ready (\`GET /ready\` 200) < 2 s | ${goal4c} | ${verdict(s.readyMs.median < 2000)} |`,

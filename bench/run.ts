@@ -3,8 +3,9 @@ import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSy
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { torchMlp, writeModel } from '../test/support/onnx-model-builder';
-import { chooseLoadGenerator, LoadGenerator, LoadResult, probe, ProbeResult } from './load';
+import { chooseLoadGenerator, LoadGenerator, LoadResult, probe, ProbeResult, RawBody } from './load';
 import {
+  BatchFigures,
   BenchResults,
   ContenderFigures,
   ContenderKey,
@@ -16,6 +17,7 @@ import {
 import { seedFastapiUnavailable, Server, stopAllServers } from './servers';
 import {
   DURATION_S,
+  API_KEY,
   GOLDEN,
   HEAVY,
   rawRowsPerSecond,
@@ -80,6 +82,7 @@ async function main(): Promise<void> {
     const startup = await measureStartup(work);
     const predict = await comparePredict(generator, work);
     const kserveBatch32 = await measureKserve(generator, predict.serviceProd, work);
+    const openInferenceBatch32 = await measureOpenInference(generator, predict.serviceProd, work);
     await predict.serviceProd.stop();
     const healthUnderHeavyLoad = await measureHealthUnderLoad(generator, work);
     const heavy256 = await measureBatching(generator, work);
@@ -95,6 +98,7 @@ async function main(): Promise<void> {
       },
       predict: predict.figures,
       kserveBatch32,
+      openInferenceBatch32,
       healthUnderHeavyLoad,
       heavy256,
       startup,
@@ -348,6 +352,94 @@ async function measureKserve(
     p99Ms: spread(loads.map((l) => l.p99Ms)),
     failed: failedIn(loads),
     loads,
+    raw,
+  };
+}
+
+/** The 32 rows of the KServe load, as Open Inference Protocol (V2) requests: seed_gbc's input, FP32 [32, 10]. */
+const V2_ROWS = GOLDEN.inputs.slice(0, 32);
+const V2_INPUT = { name: 'float_input', shape: [V2_ROWS.length, ROW.length], datatype: 'FP32' };
+
+/** Tensor data as JSON, every output answered as JSON. */
+const v2JsonBody = { inputs: [{ ...V2_INPUT, data: V2_ROWS.flat() }] };
+
+/**
+ * Triton's binary tensor data, as tritonclient.http sends it by default: the JSON header, then the rows as
+ * little-endian float32 (numpy's tobytes()), every output asked back as binary.
+ */
+function v2BinaryBody(): RawBody {
+  const values = V2_ROWS.flat();
+  const tensor = Buffer.alloc(values.length * 4);
+  values.forEach((value, i) => tensor.writeFloatLE(value, i * 4));
+  const header = Buffer.from(
+    JSON.stringify({
+      inputs: [{ ...V2_INPUT, parameters: { binary_data_size: tensor.length } }],
+      parameters: { binary_data_output: true },
+    }),
+  );
+  return new RawBody(Buffer.concat([header, tensor]), {
+    'Content-Type': 'application/octet-stream',
+    'Inference-Header-Content-Length': String(header.length),
+  });
+}
+
+/**
+ * One request before a load: a body the route refuses would otherwise be measured as fast failures (wrk counts
+ * them, but the figure would say nothing). Throws unless the answer is a 200 of the expected Content-Type.
+ */
+async function expectAnswer(url: string, body: unknown, contentType: string): Promise<void> {
+  const raw = body instanceof RawBody ? body : undefined;
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: {
+      authorization: `Bearer ${API_KEY}`,
+      ...(raw ? raw.headers : { 'content-type': 'application/json' }),
+    },
+    body: raw ? raw.bytes : JSON.stringify(body),
+  });
+  const answer = Buffer.from(await response.arrayBuffer());
+  const type = response.headers.get('content-type') ?? '';
+  if (response.status !== 200 || !type.startsWith(contentType)) {
+    throw new Error(`POST ${url}: ${response.status} ${type}: ${answer.toString('utf8', 0, 300)}`);
+  }
+}
+
+/**
+ * 3b: the Open Inference Protocol (V2) over REST on the same 32 rows at 16 connections as KServe: tensor data as JSON,
+ * and as Triton's binary tensor data (request and response), against raw session.run at batch 32.
+ */
+async function measureOpenInference(
+  generator: LoadGenerator,
+  service: Server,
+  work: Workspace,
+): Promise<BenchResults['openInferenceBatch32']> {
+  const url = `${service.base}/v2/models/seed_gbc/infer`;
+  const binaryBody = v2BinaryBody();
+  await expectAnswer(url, v2JsonBody, 'application/json');
+  await expectAnswer(url, binaryBody, 'application/octet-stream');
+  const load = (body: unknown) => generator.run({ url, connections: 16, durationS: DURATION_S, body });
+  const loads = { json: [] as LoadResult[], binary: [] as LoadResult[] };
+  const raw: number[] = [];
+  const modelBytes = readFileSync(work.adaptedModel);
+  for (let i = 0; i < REPEATS; i++) {
+    loads.json.push(await load(v2JsonBody));
+    loads.binary.push(await load(binaryBody));
+    raw.push(await rawRowsPerSecond(modelBytes, 32, 3));
+    console.log(
+      `  V2 REST ${i + 1}/${REPEATS}: JSON tensors ${(loads.json[i].reqPerSec * 32).toFixed(0)} rows/s, binary ${(loads.binary[i].reqPerSec * 32).toFixed(0)} rows/s vs raw ${raw[i].toFixed(0)} rows/s`,
+    );
+  }
+  const figures = (l: LoadResult[]): BatchFigures => ({
+    rowsPerSec: spread(l.map((x) => x.reqPerSec * 32)),
+    ratio: spread(l.map((x, i) => (x.reqPerSec * 32) / raw[i])),
+    p99Ms: spread(l.map((x) => x.p99Ms)),
+    failed: failedIn(l),
+    loads: l,
+  });
+  return {
+    rawRowsPerSec: spread(raw),
+    restJson: figures(loads.json),
+    restBinary: figures(loads.binary),
     raw,
   };
 }

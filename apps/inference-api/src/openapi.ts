@@ -46,7 +46,7 @@ const OPEN_INFERENCE_DESCRIPTIONS: Record<number, string> = {
   401: 'Missing or invalid API key',
   404: 'No such model or version',
   413: 'Body over BODY_LIMIT, or more rows than MAX_BATCH_SIZE',
-  415: 'A body that is not JSON (such as binary tensor data)',
+  415: 'A body that is neither JSON nor binary tensor data announced by Inference-Header-Content-Length',
   503: 'Not ready: models loading, shutting down, or the queue is full',
 };
 

@@ -1,22 +1,31 @@
 import { AppConfig } from '@app/config';
 import {
+  binaryOutputs,
+  binaryResponse,
+  inputsWithData,
   modelMetadata,
   ModelRegistry,
   ModelVersionNotFoundError,
   PredictionService,
-  refuseBinaryData,
   responseOutputs,
   rowsOfInputs,
   selectOutputs,
   ServedModel,
   ServerNotReadyError,
 } from '@app/inference';
-import { Body, Controller, Get, HttpCode, Param, Post } from '@nestjs/common';
+import { AcceptsBinaryTensorData } from '@app/observability/http-edge/binary-tensor-body';
+import { Body, Controller, Get, HttpCode, Param, Post, Res } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
+import type { Response } from 'express';
 import { Public } from '../auth/public.decorator';
 import { ProcessGroup } from '../cluster/process-group';
 import { OpenInferenceErrorResponses, RequiresApiKey } from '../openapi';
 import { RequestId } from '../request-id.decorator';
+import {
+  BinaryTensorData,
+  BinaryTensorRequestDocs,
+  INFERENCE_HEADER_CONTENT_LENGTH,
+} from './binary-tensor-data';
 import {
   InferenceRequest,
   InferenceResponse,
@@ -26,6 +35,9 @@ import {
   ServerMetadataResponse,
   ServerReadyResponse,
 } from './open-inference.dto';
+
+/** Triton's name for its binary tensor data extension, as GET /v2 lists it. */
+export const BINARY_TENSOR_DATA_EXTENSION = 'binary_tensor_data';
 
 const NAME = { name: 'name', example: 'seed_gbc' } as const;
 const VERSION = { name: 'version', example: '1', description: 'Only the served (highest) version.' } as const;
@@ -62,7 +74,7 @@ export class OpenInferenceController {
     return {
       name: this.config.get('SERVICE_NAME'),
       version: this.config.get('SERVICE_VERSION'),
-      extensions: [],
+      extensions: [BINARY_TENSOR_DATA_EXTENSION],
     };
   }
 
@@ -140,14 +152,17 @@ export class OpenInferenceController {
   @RequiresApiKey()
   @ApiOperation({ summary: 'Inference on a batch of rows' })
   @ApiParam(NAME)
-  @ApiOkResponse({ type: InferenceResponse })
+  @AcceptsBinaryTensorData()
+  @BinaryTensorRequestDocs()
   @OpenInferenceErrorResponses(400, 401, 404, 413, 415, 503)
   infer(
     @Param('name') name: string,
     @Body() body: InferenceRequest,
+    @BinaryTensorData() binary: Buffer | undefined,
     @RequestId() requestId: string,
-  ): Promise<InferenceResponse> {
-    return this.inferWith(this.served(name), body, requestId);
+    @Res() res: Response,
+  ): Promise<void> {
+    return this.answer(this.served(name), body, binary, requestId, res);
   }
 
   @Post('models/:name/versions/:version/infer')
@@ -156,15 +171,18 @@ export class OpenInferenceController {
   @ApiOperation({ summary: 'Inference on a batch of rows with a version' })
   @ApiParam(NAME)
   @ApiParam(VERSION)
-  @ApiOkResponse({ type: InferenceResponse })
+  @AcceptsBinaryTensorData()
+  @BinaryTensorRequestDocs()
   @OpenInferenceErrorResponses(400, 401, 404, 413, 415, 503)
   inferVersion(
     @Param('name') name: string,
     @Param('version') version: string,
     @Body() body: InferenceRequest,
+    @BinaryTensorData() binary: Buffer | undefined,
     @RequestId() requestId: string,
-  ): Promise<InferenceResponse> {
-    return this.inferWith(this.served(name, version), body, requestId);
+    @Res() res: Response,
+  ): Promise<void> {
+    return this.answer(this.served(name, version), body, binary, requestId, res);
   }
 
   /** A loaded model (404 unknown, 503 loading) whose version is the one named, if one is. */
@@ -176,21 +194,41 @@ export class OpenInferenceController {
     return model;
   }
 
-  private async inferWith(
+  /**
+   * Runs one inference request and answers it. Its inputs' data come as JSON or as binary tensor data after the JSON
+   * header; its outputs go back as JSON, or, when it asks for any as binary, as Triton's binary response: the JSON
+   * header, then the raw tensors, its length in Inference-Header-Content-Length. The handlers write the response
+   * themselves (@Res) because Nest's reply would serialise a Buffer as JSON, and a StreamableFile pipes a stream
+   * through a transform for bytes that are all in memory already. Errors still go to the problem filter.
+   */
+  private async answer(
     model: ServedModel,
     body: InferenceRequest,
+    binary: Buffer | undefined,
     requestId: string,
-  ): Promise<InferenceResponse> {
+    res: Response,
+  ): Promise<void> {
     // Everything the request can get wrong is found before its rows are queued.
-    refuseBinaryData(body);
-    const { rows, paths } = rowsOfInputs(model.signature, body.inputs);
+    const inputs = inputsWithData(body.inputs, binary);
+    const { rows, paths } = rowsOfInputs(model.signature, inputs);
     const selected = selectOutputs(model.signature, body.outputs);
+    const asBinary = binaryOutputs(body.parameters, body.outputs, selected);
     const result = await this.predictions.run(this.predictions.prepare(model.name, rows, paths), requestId);
-    return {
+    const response: InferenceResponse = {
       model_name: result.model.name,
       model_version: result.model.version,
       ...(body.id !== undefined ? { id: body.id } : {}),
       outputs: responseOutputs(model.signature, selected, result.outputs, result.predictions),
     };
+    const binaryBody = binaryResponse(response, asBinary);
+    if (binaryBody === undefined) {
+      res.status(200).json(response);
+      return;
+    }
+    res.status(200);
+    res.setHeader('Content-Type', 'application/octet-stream');
+    res.setHeader(INFERENCE_HEADER_CONTENT_LENGTH, binaryBody.headerLength);
+    res.setHeader('Content-Length', binaryBody.body.byteLength);
+    res.end(binaryBody.body);
   }
 }

@@ -4,8 +4,8 @@ import type {
   MetadataTensor,
   ModelMetadata,
   RequestedOutput,
-  RequestInputTensor,
   ResponseOutputTensor,
+  SentInputTensor,
   TensorValue,
 } from '@app/inference';
 import { ApiProperty, ApiPropertyOptional, type ApiPropertyOptions } from '@nestjs/swagger';
@@ -30,7 +30,7 @@ const TENSOR_DATA = {
 
 const SEED_ROW = [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0];
 
-export class RequestInput implements RequestInputTensor {
+export class RequestInput implements SentInputTensor {
   @ApiProperty({ example: 'float_input' })
   @IsString({ message: 'name must be a string' })
   name!: string;
@@ -45,14 +45,24 @@ export class RequestInput implements RequestInputTensor {
   @IsString({ message: 'datatype must be a string' })
   datatype!: string;
 
-  @ApiPropertyOptional(PARAMETERS)
+  @ApiPropertyOptional({
+    ...PARAMETERS,
+    description:
+      'binary_data_size: the input is sent as that many bytes of binary tensor data after the JSON (Triton binary tensor data extension), instead of data.',
+  })
   @IsOptional()
   @IsObject({ message: 'parameters must be an object' })
   parameters?: InferenceParameters;
 
-  @ApiProperty({ ...TENSOR_DATA, example: SEED_ROW })
+  @ApiPropertyOptional({
+    ...TENSOR_DATA,
+    example: SEED_ROW,
+    description:
+      'Row-major values: flat, or nested as the shape. Absent when parameters.binary_data_size is given.',
+  })
+  @IsOptional()
   @IsArray({ message: 'data must be an array' })
-  data!: unknown[];
+  data?: unknown[];
 }
 
 export class RequestOutput implements RequestedOutput {
@@ -60,7 +70,11 @@ export class RequestOutput implements RequestedOutput {
   @IsString({ message: 'name must be a string' })
   name!: string;
 
-  @ApiPropertyOptional(PARAMETERS)
+  @ApiPropertyOptional({
+    ...PARAMETERS,
+    description:
+      "binary_data: true returns this output as binary tensor data after the JSON response, false as JSON; wins over the request's binary_data_output.",
+  })
   @IsOptional()
   @IsObject({ message: 'parameters must be an object' })
   parameters?: InferenceParameters;
@@ -72,7 +86,11 @@ export class InferenceRequest implements InferenceRequestBody {
   @IsString({ message: 'id must be a string' })
   id?: string;
 
-  @ApiPropertyOptional(PARAMETERS)
+  @ApiPropertyOptional({
+    ...PARAMETERS,
+    description:
+      'binary_data_output: true returns every output as binary tensor data after the JSON response (Triton binary tensor data extension); other parameters are accepted and ignored.',
+  })
   @IsOptional()
   @IsObject({ message: 'parameters must be an object' })
   parameters?: InferenceParameters;
@@ -103,6 +121,12 @@ export class ResponseOutput implements ResponseOutputTensor {
   @ApiProperty({ example: 'output_probability' }) name!: string;
   @ApiProperty({ example: 'FP32' }) datatype!: string;
   @ApiProperty({ type: [Number], example: [1, 2] }) shape!: number[];
+  @ApiPropertyOptional({
+    ...PARAMETERS,
+    description:
+      'In a binary response, binary_data_size: the bytes of this output after the JSON, which then has no data.',
+  })
+  parameters?: Record<string, unknown>;
   @ApiProperty({ ...TENSOR_DATA, example: [0.07, 0.93] }) data!: TensorValue[];
 }
 
@@ -145,7 +169,11 @@ export class ModelMetadataResponse implements ModelMetadata {
 export class ServerMetadataResponse {
   @ApiProperty({ example: 'ml-inference' }) name!: string;
   @ApiProperty({ example: '0.1.0' }) version!: string;
-  @ApiProperty({ type: [String], example: [], description: 'None of the protocol extensions yet.' })
+  @ApiProperty({
+    type: [String],
+    example: ['binary_tensor_data'],
+    description: "binary_tensor_data: Triton's binary tensor data extension on the infer routes.",
+  })
   extensions!: string[];
 }
 

@@ -18,7 +18,7 @@ describe('UntypedBodyAsJson', () => {
     expect(contentTypeAfter({ 'content-type': 'text/plain' })).toBe('text/plain');
   });
 
-  it("leaves Triton's binary tensor data untyped, to be refused as a body that is not JSON", () => {
+  it("leaves Triton's binary tensor data untyped: it is not JSON past the header's length", () => {
     expect(contentTypeAfter({ 'inference-header-content-length': '120' })).toBeUndefined();
   });
 });

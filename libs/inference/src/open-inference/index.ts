@@ -3,15 +3,21 @@ export { InvalidTensorError, ModelVersionNotFoundError, ServerNotReadyError } fr
 export {
   type InferenceParameters,
   type InferenceRequestBody,
-  refuseBinaryData,
+  inputsWithData,
   type RequestedOutput,
   type RequestInputTensor,
   rowsOfInputs,
+  type SentInputTensor,
   servedInputShape,
   type TensorRows,
 } from './inference-request';
+export { decodeRawTensor, encodeRawTensor, rawElementSize } from './raw-tensors';
 export { type MetadataTensor, type ModelMetadata, modelMetadata, ONNX_PLATFORM } from './model-metadata';
 export {
+  type BinaryResponse,
+  binaryOutputs,
+  binaryResponse,
+  type BinaryResponseOutputTensor,
   DERIVED_PROBABILITIES,
   type OfferedOutput,
   offeredOutputs,

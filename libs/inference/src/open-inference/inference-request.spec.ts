@@ -1,6 +1,6 @@
 import type { ModelSignature } from '../model-signature';
 import { InvalidTensorError } from './errors';
-import { type InferenceRequestBody, refuseBinaryData, rowsOfInputs } from './inference-request';
+import { inputsWithData, rowsOfInputs } from './inference-request';
 
 const signature = (overrides: Partial<ModelSignature> = {}): ModelSignature => ({
   input: { name: 'float_input', type: 'float32', shape: ['', 3] },
@@ -118,38 +118,120 @@ describe('rowsOfInputs', () => {
   });
 });
 
-describe('refuseBinaryData', () => {
-  const request = (overrides: Partial<InferenceRequestBody> = {}): InferenceRequestBody => ({
-    inputs: [input([1, 2, 3], [1, 3])],
-    ...overrides,
+describe('inputsWithData', () => {
+  /** Little-endian float32s, as numpy's tobytes() writes them on x86 and ARM. */
+  const float32Bytes = (values: number[]) => {
+    const bytes = Buffer.alloc(values.length * 4);
+    values.forEach((value, i) => bytes.writeFloatLE(value, i * 4));
+    return bytes;
+  };
+  const binaryInput = (
+    size: number,
+    shape = [2, 3],
+    extra: Partial<{ name: string; datatype: string }> = {},
+  ) => ({
+    name: 'float_input',
+    datatype: 'FP32',
+    shape,
+    parameters: { binary_data_size: size },
+    ...extra,
   });
 
-  it("refuses what asks for Triton's binary tensor data extension", () => {
-    expect(refusal(() => refuseBinaryData(request({ parameters: { binary_data_output: true } })))).toMatch(
-      /^parameters.binary_data_output is true; Triton's binary tensor data extension is not supported/,
+  it('keeps JSON data as sent when the request has no binary data', () => {
+    const json = input([1, 2, 3, 4, 5, 6]);
+    expect(inputsWithData([json], undefined)).toEqual([json]);
+  });
+
+  it('decodes each binary input from its share of the bytes after the header, in input order', () => {
+    const bytes = Buffer.concat([float32Bytes([1.5, -2, 3, 4, 5, 6]), float32Bytes([0.25, 7, 8])]);
+    const inputs = inputsWithData(
+      [
+        binaryInput(24),
+        input([9, 9, 9], [1, 3], { name: 'json_input' }),
+        binaryInput(12, [1, 3], { name: 'b' }),
+      ],
+      bytes,
+    );
+    expect(inputs.map((i) => [i.name, i.data])).toEqual([
+      ['float_input', [1.5, -2, 3, 4, 5, 6]],
+      ['json_input', [9, 9, 9]],
+      ['b', [0.25, 7, 8]],
+    ]);
+    // Keeps what it was sent besides: the model's checks name the datatype and shape as sent.
+    expect(inputs[0]).toMatchObject({
+      datatype: 'FP32',
+      shape: [2, 3],
+      parameters: { binary_data_size: 24 },
+    });
+  });
+
+  it('feeds decoded data to rowsOfInputs like JSON data', () => {
+    const [decoded] = inputsWithData([binaryInput(24)], float32Bytes([1, 2, 3, 4, 5, 6]));
+    expect(rowsOfInputs(signature(), [decoded]).rows).toEqual([
+      [1, 2, 3],
+      [4, 5, 6],
+    ]);
+  });
+
+  it('takes a binary body whose inputs are all JSON when nothing follows the header', () => {
+    expect(inputsWithData([input([1, 2, 3], [1, 3])], Buffer.alloc(0))[0].data).toEqual([1, 2, 3]);
+  });
+
+  it('refuses sizes that do not add up to the bytes after the header', () => {
+    expect(refusal(() => inputsWithData([binaryInput(24)], float32Bytes([1, 2, 3, 4, 5])))).toBe(
+      'the inputs declare 24 bytes of binary data (parameters.binary_data_size) but 20 bytes follow the JSON header',
+    );
+    expect(refusal(() => inputsWithData([input([1, 2, 3], [1, 3])], Buffer.alloc(4)))).toBe(
+      'the inputs declare 0 bytes of binary data (parameters.binary_data_size) but 4 bytes follow the JSON header',
+    );
+  });
+
+  it("refuses a binary input whose size is not its shape's elements × its datatype's size", () => {
+    expect(refusal(() => inputsWithData([binaryInput(20, [2, 3])], Buffer.alloc(20)))).toBe(
+      'input "float_input" has parameters.binary_data_size 20; shape [2, 3] of FP32 takes 24 bytes (6 elements of 4)',
     );
     expect(
-      refusal(() =>
-        refuseBinaryData(
-          request({ inputs: [{ ...input([], [1, 3]), parameters: { binary_data_size: 12 } }] }),
-        ),
-      ),
-    ).toMatch(/^input "float_input" has parameters.binary_data_size; .*binary_data=False/);
-    expect(
-      refusal(() =>
-        refuseBinaryData(request({ outputs: [{ name: 'variable', parameters: { binary_data: true } }] })),
-      ),
-    ).toMatch(/^output "variable" asks for binary_data; /);
+      refusal(() => inputsWithData([binaryInput(24, [2, 3], { datatype: 'FP64' })], Buffer.alloc(24))),
+    ).toBe(
+      'input "float_input" has parameters.binary_data_size 24; shape [2, 3] of FP64 takes 48 bytes (6 elements of 8)',
+    );
   });
 
-  it('lets JSON requests through, whatever other parameters they carry', () => {
-    expect(() =>
-      refuseBinaryData(
-        request({
-          parameters: { binary_data_output: false, priority: 1 },
-          outputs: [{ name: 'variable', parameters: { binary_data: false } }],
-        }),
+  it('refuses a size that is not a byte count', () => {
+    for (const size of [-4, 2.5, '24', null]) {
+      expect(
+        refusal(() =>
+          inputsWithData([{ ...binaryInput(0), parameters: { binary_data_size: size } }], Buffer.alloc(24)),
+        ),
+      ).toBe(
+        `input "float_input" has parameters.binary_data_size ${JSON.stringify(size)}; it must be a whole number of bytes`,
+      );
+    }
+  });
+
+  it('refuses an input with both data and a binary size, and one with neither', () => {
+    expect(
+      refusal(() => inputsWithData([{ ...binaryInput(24), data: [1, 2, 3, 4, 5, 6] }], Buffer.alloc(24))),
+    ).toBe('input "float_input" has both data and parameters.binary_data_size; send its values one way');
+    expect(refusal(() => inputsWithData([{ name: 'x', datatype: 'FP32', shape: [1, 3] }], undefined))).toBe(
+      'input "x" has no data; give data, or parameters.binary_data_size and its bytes after the JSON header',
+    );
+  });
+
+  it('refuses a binary size in a request that carries no binary data', () => {
+    expect(refusal(() => inputsWithData([binaryInput(24)], undefined))).toMatch(
+      /^input "float_input" has parameters.binary_data_size but the request carries no binary data; send the JSON header's length in Inference-Header-Content-Length/,
+    );
+  });
+
+  it('passes on what the codec finds wrong with the bytes', () => {
+    expect(
+      refusal(() =>
+        inputsWithData([binaryInput(4, [1], { datatype: 'BYTES' })], Buffer.from('09000000', 'hex')),
       ),
-    ).not.toThrow();
+    ).toBe('input "float_input": BYTES element 0 declares 9 bytes but only 0 remain in the raw data');
+    expect(
+      refusal(() => inputsWithData([binaryInput(4, [1], { datatype: 'FLOAT' })], Buffer.alloc(4))),
+    ).toMatch(/^input "float_input" has datatype "FLOAT", which the protocol does not have/);
   });
 });

@@ -1,11 +1,12 @@
 import type { ModelSignature } from '../model-signature';
 import { datatypeOf, formatShape } from './datatypes';
 import { InvalidTensorError } from './errors';
+import { decodeRawTensor, rawElementSize } from './raw-tensors';
 
 /** `parameters` of a request, an input or an output: the protocol's free-form name → value pairs. */
 export type InferenceParameters = Readonly<Record<string, unknown>>;
 
-/** One input tensor of an inference request, as the protocol writes it. */
+/** One input tensor with its data, as the model's checks take it. */
 export interface RequestInputTensor {
   name: string;
   shape: readonly number[];
@@ -13,6 +14,14 @@ export interface RequestInputTensor {
   parameters?: InferenceParameters;
   /** Row-major, flat or nested as the shape. */
   data: readonly unknown[];
+}
+
+/**
+ * An input tensor as a REST request sends it: its `data` in the JSON, or, with Triton's binary tensor data extension,
+ * `parameters.binary_data_size` bytes of it after the JSON header.
+ */
+export interface SentInputTensor extends Omit<RequestInputTensor, 'data'> {
+  data?: readonly unknown[];
 }
 
 /** An output asked for by name. */
@@ -25,7 +34,7 @@ export interface RequestedOutput {
 export interface InferenceRequestBody {
   id?: string;
   parameters?: InferenceParameters;
-  inputs: readonly RequestInputTensor[];
+  inputs: readonly SentInputTensor[];
   outputs?: readonly RequestedOutput[];
 }
 
@@ -37,26 +46,75 @@ export interface TensorRows {
   paths: string[];
 }
 
-const BINARY_DATA =
-  "Triton's binary tensor data extension is not supported: send tensor data as JSON (tritonclient: binary_data=False)";
-
 /**
- * Refuses what asks for Triton's binary tensor data extension: answering with JSON tensors instead would hand a
- * client that wants binary outputs a body it cannot read, and an input announcing binary data has no JSON data.
+ * The request's inputs with their data: JSON `data` as sent, and, for inputs announcing `parameters.binary_data_size`
+ * (Triton's binary tensor data extension), their share of `binary` (the bytes after the JSON header, in input order)
+ * decoded as their datatype. `binary` is undefined for a plain JSON body. Every size is checked against the others
+ * and against the shape before anything is decoded, so a miscounted body is refused with what does not add up.
  */
-export function refuseBinaryData(request: InferenceRequestBody): void {
-  if (request.parameters?.binary_data_output === true) {
-    throw new InvalidTensorError(`parameters.binary_data_output is true; ${BINARY_DATA}`);
-  }
-  for (const input of request.inputs) {
-    if (input.parameters?.binary_data_size !== undefined) {
-      throw new InvalidTensorError(`input "${input.name}" has parameters.binary_data_size; ${BINARY_DATA}`);
+export function inputsWithData(
+  inputs: readonly SentInputTensor[],
+  binary: Uint8Array | undefined,
+): RequestInputTensor[] {
+  const sizes = inputs.map(binaryDataSize);
+  const declared = sizes.reduce<number>((sum, size) => sum + (size ?? 0), 0);
+  if (binary === undefined) {
+    const index = sizes.findIndex((size) => size !== undefined);
+    if (index >= 0) {
+      throw new InvalidTensorError(
+        `input "${inputs[index].name}" has parameters.binary_data_size but the request carries no binary data; send the JSON header's length in Inference-Header-Content-Length and the tensor bytes after it`,
+      );
     }
+  } else if (declared !== binary.byteLength) {
+    throw new InvalidTensorError(
+      `the inputs declare ${count(declared, 'byte')} of binary data (parameters.binary_data_size) but ${count(binary.byteLength, 'byte')} follow the JSON header`,
+    );
   }
-  for (const output of request.outputs ?? []) {
-    if (output.parameters?.binary_data === true) {
-      throw new InvalidTensorError(`output "${output.name}" asks for binary_data; ${BINARY_DATA}`);
+  let offset = 0;
+  return inputs.map((input, index) => {
+    const size = sizes[index];
+    if (size === undefined) {
+      if (input.data === undefined) {
+        throw new InvalidTensorError(
+          `input "${input.name}" has no data; give data, or parameters.binary_data_size and its bytes after the JSON header`,
+        );
+      }
+      return input as RequestInputTensor;
     }
+    if (input.data !== undefined) {
+      throw new InvalidTensorError(
+        `input "${input.name}" has both data and parameters.binary_data_size; send its values one way`,
+      );
+    }
+    checkBinarySize(input, size);
+    // `binary` is defined here: an input with a size and no binary data was refused above.
+    const bytes = (binary as Uint8Array).subarray(offset, offset + size);
+    offset += size;
+    return { ...input, data: decodeRawTensor(input.name, input.datatype, bytes) };
+  });
+}
+
+/** The input's `parameters.binary_data_size`, checked to be a byte count; undefined when it has none. */
+function binaryDataSize(input: SentInputTensor): number | undefined {
+  const size = input.parameters?.binary_data_size;
+  if (size === undefined) return undefined;
+  if (typeof size !== 'number' || !Number.isSafeInteger(size) || size < 0) {
+    throw new InvalidTensorError(
+      `input "${input.name}" has parameters.binary_data_size ${JSON.stringify(size)}; it must be a whole number of bytes`,
+    );
+  }
+  return size;
+}
+
+/** A fixed-size datatype's bytes must be exactly the shape's elements; BYTES elements are counted once decoded. */
+function checkBinarySize(input: SentInputTensor, size: number): void {
+  const elementSize = rawElementSize(input.datatype);
+  if (elementSize === undefined) return;
+  const elements = input.shape.reduce((product, dim) => product * dim, 1);
+  if (size !== elements * elementSize) {
+    throw new InvalidTensorError(
+      `input "${input.name}" has parameters.binary_data_size ${size}; shape ${formatShape(input.shape)} of ${input.datatype} takes ${count(elements * elementSize, 'byte')} (${count(elements, 'element')} of ${elementSize})`,
+    );
   }
 }
 

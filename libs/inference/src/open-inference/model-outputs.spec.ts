@@ -3,7 +3,15 @@ import type { ClassifierOutputs, ModelSignature, Prediction } from '../model-sig
 import { interpretOutputs } from '../onnx';
 import { InvalidTensorError } from './errors';
 import { modelMetadata } from './model-metadata';
-import { halfToNumber, offeredOutputs, responseOutputs, selectOutputs, tensorValues } from './model-outputs';
+import {
+  binaryOutputs,
+  binaryResponse,
+  halfToNumber,
+  offeredOutputs,
+  responseOutputs,
+  selectOutputs,
+  tensorValues,
+} from './model-outputs';
 
 const input = { name: 'float_input', type: 'float32', shape: ['', 2] };
 
@@ -148,6 +156,102 @@ describe('responseOutputs', () => {
     const p = 1 / (1 + Math.exp(-2));
     expect(derived.shape).toEqual([2, 2]);
     [0.5, 0.5, 1 - p, p].forEach((expected, i) => expect(derived.data[i]).toBeCloseTo(expected, 6));
+  });
+});
+
+describe('binaryOutputs', () => {
+  const all = selectOutputs(sklearn, undefined);
+
+  it('sends outputs as JSON unless asked otherwise', () => {
+    expect(binaryOutputs(undefined, undefined, all)).toEqual([false, false]);
+    expect(binaryOutputs({ priority: 1 }, undefined, all)).toEqual([false, false]);
+  });
+
+  it('sends every output as binary with binary_data_output, outputs named or not', () => {
+    expect(binaryOutputs({ binary_data_output: true }, undefined, all)).toEqual([true, true]);
+    const named = [{ name: 'output_probability' }];
+    expect(binaryOutputs({ binary_data_output: true }, named, selectOutputs(sklearn, named))).toEqual([true]);
+  });
+
+  it("lets an output's binary_data win over the request's binary_data_output, either way", () => {
+    const requested = [
+      { name: 'output_label', parameters: { binary_data: false } },
+      { name: 'output_probability' },
+    ];
+    expect(binaryOutputs({ binary_data_output: true }, requested, selectOutputs(sklearn, requested))).toEqual(
+      [false, true],
+    );
+    const one = [{ name: 'output_probability', parameters: { binary_data: true } }, { name: 'output_label' }];
+    expect(binaryOutputs(undefined, one, selectOutputs(sklearn, one))).toEqual([true, false]);
+  });
+
+  it('refuses flags that are not booleans', () => {
+    expect(() => binaryOutputs({ binary_data_output: 'true' }, undefined, all)).toThrow(
+      new InvalidTensorError('parameters.binary_data_output is "true"; it must be true or false'),
+    );
+    const requested = [{ name: 'output_label', parameters: { binary_data: 1 } }];
+    expect(() => binaryOutputs(undefined, requested, selectOutputs(sklearn, requested))).toThrow(
+      'output "output_label": parameters.binary_data is 1; it must be true or false',
+    );
+  });
+});
+
+describe('binaryResponse', () => {
+  const response = () => ({
+    model_name: 'iris',
+    model_version: '1',
+    id: 'é-42',
+    outputs: [
+      { name: 'output_label', datatype: 'BYTES', shape: [2], data: ['virginica', 'setosa'] },
+      { name: 'output_probability', datatype: 'FP32', shape: [2, 2], data: [0.25, 0.75, 1, 0] },
+    ],
+  });
+
+  it('is nothing when every output is JSON', () => {
+    expect(binaryResponse(response(), [false, false])).toBeUndefined();
+  });
+
+  it('writes the JSON header, binary outputs without data and with their size, then their bytes in order', () => {
+    const answer = binaryResponse(response(), [true, true]);
+    if (answer === undefined) throw new Error('expected a binary response');
+    const header = JSON.parse(answer.body.subarray(0, answer.headerLength).toString('utf8'));
+    expect(header).toEqual({
+      model_name: 'iris',
+      model_version: '1',
+      id: 'é-42',
+      outputs: [
+        {
+          name: 'output_label',
+          datatype: 'BYTES',
+          shape: [2],
+          parameters: { binary_data_size: 4 + 9 + 4 + 6 },
+        },
+        { name: 'output_probability', datatype: 'FP32', shape: [2, 2], parameters: { binary_data_size: 16 } },
+      ],
+    });
+    // The header length counts bytes: the id's "é" is two of them.
+    expect(answer.headerLength).toBe(Buffer.byteLength(JSON.stringify(header)));
+    const tail = answer.body.subarray(answer.headerLength);
+    expect(tail.length).toBe(23 + 16);
+    expect(tail.readUInt32LE(0)).toBe(9);
+    expect(tail.subarray(4, 13).toString()).toBe('virginica');
+    expect(tail.readUInt32LE(13)).toBe(6);
+    expect(tail.subarray(17, 23).toString()).toBe('setosa');
+    expect([0, 1, 2, 3].map((i) => tail.readFloatLE(23 + i * 4))).toEqual([0.25, 0.75, 1, 0]);
+  });
+
+  it('keeps JSON outputs as they are beside binary ones', () => {
+    const answer = binaryResponse(response(), [false, true]);
+    if (answer === undefined) throw new Error('expected a binary response');
+    const header = JSON.parse(answer.body.subarray(0, answer.headerLength).toString('utf8'));
+    expect(header.outputs[0]).toEqual(response().outputs[0]);
+    expect(header.outputs[1]).toEqual({
+      name: 'output_probability',
+      datatype: 'FP32',
+      shape: [2, 2],
+      parameters: { binary_data_size: 16 },
+    });
+    expect(answer.body.length).toBe(answer.headerLength + 16);
   });
 });
 

@@ -8,7 +8,8 @@ import type {
 import type { OutputTensors } from '../runtime/tensors';
 import { datatypeOf, protocolShape } from './datatypes';
 import { InvalidTensorError } from './errors';
-import type { RequestedOutput } from './inference-request';
+import type { InferenceParameters, RequestedOutput } from './inference-request';
+import { encodeRawTensor } from './raw-tensors';
 
 /**
  * The output the server adds to classifiers whose graph ends in logits, so a client gets probabilities without
@@ -37,6 +38,14 @@ export interface ResponseOutputTensor {
   datatype: string;
   shape: number[];
   data: TensorValue[];
+}
+
+/** An output in the JSON header of a binary response: its bytes follow the header, `binary_data_size` of them. */
+export interface BinaryResponseOutputTensor {
+  name: string;
+  datatype: string;
+  shape: number[];
+  parameters: { binary_data_size: number };
 }
 
 /** Worked out once per model, not once per request. */
@@ -224,4 +233,59 @@ export function halfToNumber(bits: number): number {
   if (exponent === 0) return sign * 2 ** -14 * (fraction / 1024);
   if (exponent === 0x1f) return fraction === 0 ? sign * Infinity : NaN;
   return sign * 2 ** (exponent - 15) * (1 + fraction / 1024);
+}
+
+/**
+ * Which of the selected outputs go back as binary tensor data (Triton's extension), in their order: an output's own
+ * `parameters.binary_data` when it has one, else the request's `parameters.binary_data_output`, else JSON. Checked
+ * before anything runs, like the outputs themselves.
+ */
+export function binaryOutputs(
+  parameters: InferenceParameters | undefined,
+  requested: readonly RequestedOutput[] | undefined,
+  selected: readonly OfferedOutput[],
+): boolean[] {
+  const all = booleanParameter(parameters?.binary_data_output, 'parameters.binary_data_output') ?? false;
+  if (requested === undefined) return selected.map(() => all);
+  return requested.map(
+    (output) =>
+      booleanParameter(output.parameters?.binary_data, `output "${output.name}": parameters.binary_data`) ??
+      all,
+  );
+}
+
+function booleanParameter(value: unknown, where: string): boolean | undefined {
+  if (value === undefined || typeof value === 'boolean') return value;
+  throw new InvalidTensorError(`${where} is ${JSON.stringify(value)}; it must be true or false`);
+}
+
+/** A response with binary tensor data: the JSON header, then each binary output's bytes, in output order. */
+export interface BinaryResponse {
+  /** The whole body. */
+  body: Buffer;
+  /** Bytes of JSON at its start: what `Inference-Header-Content-Length` says. */
+  headerLength: number;
+}
+
+/**
+ * The response as Triton's binary tensor data extension writes it: outputs flagged binary carry
+ * `parameters.binary_data_size` and no `data` in the JSON header, and their raw bytes (little-endian, row-major)
+ * follow it in output order; the others keep their JSON `data`. Undefined when no output is binary: the response
+ * is then plain JSON.
+ */
+export function binaryResponse<T extends { outputs: ResponseOutputTensor[] }>(
+  response: T,
+  binary: readonly boolean[],
+): BinaryResponse | undefined {
+  if (!binary.includes(true)) return undefined;
+  const tensors: Buffer[] = [];
+  const outputs = response.outputs.map((output, index): ResponseOutputTensor | BinaryResponseOutputTensor => {
+    if (!binary[index]) return output;
+    const bytes = encodeRawTensor(output.datatype, output.data);
+    tensors.push(bytes);
+    const { name, datatype, shape } = output;
+    return { name, datatype, shape, parameters: { binary_data_size: bytes.byteLength } };
+  });
+  const header = Buffer.from(JSON.stringify({ ...response, outputs }), 'utf8');
+  return { body: Buffer.concat([header, ...tensors]), headerLength: header.byteLength };
 }

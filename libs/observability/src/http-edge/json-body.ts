@@ -1,5 +1,6 @@
 import { AppConfig } from '@app/config';
 import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
 import type { Request } from 'express';
 import type { IncomingMessage } from 'node:http';
 import {
@@ -8,7 +9,15 @@ import {
   RequestAbortedError,
   UnsupportedMediaTypeError,
 } from './body-errors';
+import {
+  BINARY_TENSOR_DATA_METADATA,
+  checkBinaryRepresentation,
+  inferenceHeaderLength,
+  inHeader,
+  splitBinaryBody,
+} from './binary-tensor-body';
 import { parseByteSize } from './byte-size';
+import { DomainError } from '../problems/domain-error';
 import { parseJsonBody } from './parse-json';
 
 /** Methods whose body this service reads; a body on any other method is ignored, as Express does. */
@@ -32,13 +41,20 @@ export function handOverBody(req: IncomingMessage, raw: Buffer): void {
 
 const decoder = new TextDecoder('utf-8', { fatal: true });
 
+/** What a route that takes binary tensor data adds to its 415: a binary body without its header is the usual slip. */
+const BINARY_BODY_HINT =
+  ' Binary tensor data (Triton binary tensor data extension) needs Inference-Header-Content-Length, the length of the JSON header before it.';
+
 function hasBody(req: IncomingMessage): boolean {
   const length = req.headers['content-length'];
   return req.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
 }
 
-/** Rejects what this parser cannot read before reading anything. */
-export function checkRepresentation(req: IncomingMessage): void {
+/**
+ * Rejects what this parser cannot read before reading anything.
+ * @param hint appended to the 415 for a body that is not JSON (what else the route would take)
+ */
+export function checkRepresentation(req: IncomingMessage, hint = ''): void {
   const encoding = (req.headers['content-encoding'] ?? 'identity').trim().toLowerCase();
   if (encoding !== 'identity') {
     throw new UnsupportedMediaTypeError(
@@ -50,7 +66,7 @@ export function checkRepresentation(req: IncomingMessage): void {
   if (!JSON_MEDIA_TYPE.test(mediaType)) {
     const got = header === undefined ? 'no Content-Type' : `"${header}"`;
     throw new UnsupportedMediaTypeError(
-      `The body must be JSON sent as Content-Type: application/json; got ${got}.`,
+      `The body must be JSON sent as Content-Type: application/json; got ${got}.${hint}`,
     );
   }
   const charset = parameters.find((parameter) => parameter.startsWith('charset='))?.slice('charset='.length);
@@ -143,18 +159,34 @@ export class JsonBody {
     return { text, value: parseJsonBody(text, this.maxDepth) };
   }
 
-  async read(req: Request): Promise<void> {
+  /**
+   * Sets `req.body` from the request's JSON body. With `binaryTensorData` (a route that takes Triton's binary tensor
+   * data extension) and an `Inference-Header-Content-Length` header, the body is that many bytes of JSON, which
+   * become `req.body`, followed by binary tensor data, which `binaryTensorDataOf(req)` gives; the same limit covers
+   * both.
+   */
+  async read(req: Request, { binaryTensorData = false }: { binaryTensorData?: boolean } = {}): Promise<void> {
     if (!BODY_METHODS.has(req.method) || !hasBody(req)) return;
     const handedOver = (req as BodyCarrier)[READ_BODY];
     // `readableEnded`: someone else (a body parser left on) has consumed the stream; waiting would hang.
     if (handedOver === undefined && req.readableEnded) return;
-    checkRepresentation(req);
+    const headerLength = binaryTensorData ? inferenceHeaderLength(req) : undefined;
+    if (headerLength === undefined) checkRepresentation(req, binaryTensorData ? BINARY_BODY_HINT : '');
+    else checkBinaryRepresentation(req);
     const declared = Number(req.headers['content-length']);
     if (Number.isFinite(declared) && declared > this.limit) throw new PayloadTooLargeError(this.limitText);
 
     const raw = handedOver ?? (await readBody(req, this.limit, this.limitText));
-    if (raw.length === 0) return;
-    req.body = this.decode(raw);
+    if (headerLength === undefined) {
+      if (raw.length > 0) req.body = this.decode(raw);
+      return;
+    }
+    const header = splitBinaryBody(req, raw, headerLength);
+    try {
+      req.body = this.decode(header);
+    } catch (error) {
+      throw error instanceof DomainError ? inHeader(error, headerLength) : error;
+    }
   }
 }
 
@@ -167,10 +199,16 @@ export class JsonBody {
  */
 @Injectable()
 export class JsonBodyGuard implements CanActivate {
-  constructor(private readonly body: JsonBody) {}
+  constructor(
+    private readonly body: JsonBody,
+    private readonly reflector: Reflector,
+  ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
-    if (context.getType() === 'http') await this.body.read(context.switchToHttp().getRequest<Request>());
+    if (context.getType() !== 'http') return true;
+    const binaryTensorData =
+      this.reflector.get<boolean | undefined>(BINARY_TENSOR_DATA_METADATA, context.getHandler()) === true;
+    await this.body.read(context.switchToHttp().getRequest<Request>(), { binaryTensorData });
     return true;
   }
 }
