@@ -23,7 +23,13 @@ describe('kservePredictResponseJson', () => {
     ],
     // Integer-like keys come first and ascending in a JavaScript object, whatever the order they were set in.
     ['labels whose key order is not insertion order', result([klass('b', { b: 0.5, 10: 0.25, 2: 0.25 })])],
-    ['string labels needing escapes', result([klass('set"osa\u2028', { 'set"osa\u2028': 0.75, x: 0.25 })])],
+    [
+      'string labels needing escapes, row after row',
+      result([
+        klass('set"osa\u2028', { 'set"osa\u2028': 0.75, x: 0.25 }),
+        klass('x', { 'set"osa\u2028': 0.125, x: 0.875 }),
+      ]),
+    ],
     ['non-finite scores', result([klass(0, { 0: Number.NaN, 1: Infinity })])],
     [
       'a regressor',

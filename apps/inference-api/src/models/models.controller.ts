@@ -85,6 +85,10 @@ const PLAIN_KEY = /^[\w.-]*$/;
  * as the inference. The fast lane answers with it.
  */
 export function kservePredictResponseJson({ model, predictions }: PredictionResult): string {
+  // Every row's probabilities have the model's labels as keys, in the same order: quoted once per request.
+  const first = predictions[0];
+  const labels = first?.task === 'classification' ? Object.keys(first.probabilities) : [];
+  const quoted = labels.map((label) => (PLAIN_KEY.test(label) ? `"${label}":` : `${JSON.stringify(label)}:`));
   let out = '{"predictions":[';
   for (let i = 0; i < predictions.length; i++) {
     const p = predictions[i];
@@ -94,10 +98,8 @@ export function kservePredictResponseJson({ model, predictions }: PredictionResu
       continue;
     }
     let probabilities = '';
-    // The object's own key order, which is JSON.stringify's: integer-like labels ascending, then the others.
-    for (const label in p.probabilities) {
-      const key = PLAIN_KEY.test(label) ? `"${label}"` : JSON.stringify(label);
-      probabilities += `${probabilities === '' ? '' : ','}${key}:${jsonNumber(p.probabilities[label])}`;
+    for (let j = 0; j < labels.length; j++) {
+      probabilities += `${j === 0 ? '' : ','}${quoted[j]}${jsonNumber(p.probabilities[labels[j]])}`;
     }
     out += `{"label":${jsonScalar(p.label)},"probability":${jsonNumber(p.probability)},"probabilities":{${probabilities}}}`;
   }

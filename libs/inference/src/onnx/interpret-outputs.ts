@@ -40,7 +40,7 @@ function classify(
     );
   }
   const predicted = head.labelOutput !== undefined ? matrix(outputs, head.labelOutput, rows) : undefined;
-  const { keys, graphIndex } = labelLookup(head);
+  const { keys, properties, graphIndex, numberIndex } = labelLookup(head);
 
   const predictions = new Array<ClassPrediction>(rows);
   for (let row = 0; row < rows; row++) {
@@ -48,7 +48,7 @@ function classify(
     let index: number;
     if (predicted) {
       const value = predicted.data[row * predicted.columns];
-      const found = graphIndex.get(String(value));
+      const found = typeof value === 'string' ? graphIndex.get(value) : numberIndex.get(Number(value));
       if (found === undefined) {
         throw new Error(
           `output "${head.labelOutput}" predicted ${String(value)}, which is not one of the labels ${JSON.stringify(head.labels)}`,
@@ -61,7 +61,7 @@ function classify(
     // Integer-like keys are enumerated in ascending order by JavaScript whatever the insertion order;
     // scikit-learn sorts its classes, so for its models this is label order too.
     const byLabel: Record<string, number> = {};
-    for (let column = 0; column < keys.length; column++) byLabel[keys[column]] = probabilities[column];
+    for (let column = 0; column < keys.length; column++) byLabel[properties[column]] = probabilities[column];
     predictions[row] = {
       task: 'classification',
       label: head.labels[index],
@@ -75,9 +75,19 @@ function classify(
 interface LabelLookup {
   /** The served labels as the keys of `probabilities`. */
   keys: string[];
+  /**
+   * The same keys as the properties are set: integer-like ones as numbers, the same property, which V8 then stores
+   * as an element without converting the string on every row.
+   */
+  properties: Array<string | number>;
   /** Position of each label as the graph's label output names it (by position where the two differ). */
   graphIndex: Map<string, number>;
+  /** The same for a numeric label output (int64 arrives as BigInt): no string made per row. */
+  numberIndex: Map<number, number>;
 }
+
+/** What JavaScript takes as an array index: such a key and its number name the same property. */
+const ARRAY_INDEX = /^(?:0|[1-9]\d{0,8})$/;
 
 /** Worked out once per model head, not once per request. */
 const labelLookups = new WeakMap<ClassifierOutputs, LabelLookup>();
@@ -85,9 +95,19 @@ const labelLookups = new WeakMap<ClassifierOutputs, LabelLookup>();
 function labelLookup(head: ClassifierOutputs): LabelLookup {
   let found = labelLookups.get(head);
   if (found === undefined) {
+    const keys = head.labels.map(String);
+    const graphLabels = head.graphLabels ?? head.labels;
     found = {
-      keys: head.labels.map(String),
-      graphIndex: new Map((head.graphLabels ?? head.labels).map((label, index) => [String(label), index])),
+      keys,
+      properties: keys.map((key) => (ARRAY_INDEX.test(key) ? Number(key) : key)),
+      graphIndex: new Map(graphLabels.map((label, index) => [String(label), index])),
+      numberIndex: new Map(
+        graphLabels.flatMap((label, index): Array<[number, number]> => {
+          const value = Number(label);
+          // Only labels whose number prints back as the label: "01" or "1.0" must not match the value 1.
+          return String(value) === String(label) ? [[value, index]] : [];
+        }),
+      ),
     };
     labelLookups.set(head, found);
   }
