@@ -3,22 +3,26 @@ import { DomainError } from '@app/observability';
 import { UsageError } from './cli-support';
 import { DRIFT_USAGE, driftCommand } from './drift';
 import { PROFILE_USAGE, profileCommand } from './profile';
+import { VALIDATE_USAGE, validateCommand } from './validate';
 
-const USAGE = `ml-cli: model monitoring commands, with the same environment as the server.
+const USAGE = `ml-cli: model validation and monitoring commands, with the same environment as the server.
 
 usage: node dist/apps/ml-cli/src/main.js <command> [options]   (or: npm run cli -- <command> [options])
 
   ${PROFILE_USAGE}
 
   ${DRIFT_USAGE}
+
+  ${VALIDATE_USAGE}
 `;
 
 const COMMANDS: Record<string, (args: string[]) => Promise<number>> = {
   profile: profileCommand,
   drift: driftCommand,
+  validate: validateCommand,
 };
 
-/** Exit codes: what the command returns (drift: 0 no drift, 1 drift), 2 for every error. */
+/** Exit codes: what the command returns (drift: 0 no drift, 1 drift; validate: 0 pass, 1 fail), 2 for every error. */
 async function main(argv: string[]): Promise<number> {
   const [name, ...args] = argv;
   if (name === '--help' || name === '-h' || name === 'help') {

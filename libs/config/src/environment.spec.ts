@@ -139,6 +139,31 @@ describe('validateEnvironment', () => {
     ]);
   });
 
+  it('serves gRPC on 8081 by default, on a port of its own', () => {
+    expect(validateEnvironment({})).toMatchObject({ GRPC_ENABLED: true, GRPC_PORT: 8081 });
+    expect(validateEnvironment({ GRPC_ENABLED: 'no', GRPC_PORT: '9000' })).toMatchObject({
+      GRPC_ENABLED: false,
+      GRPC_PORT: 9000,
+    });
+    expect(problemsOf({ GRPC_PORT: '0', GRPC_ENABLED: 'perhaps' })).toEqual([
+      'GRPC_ENABLED="perhaps": GRPC_ENABLED must be a boolean value',
+      'GRPC_PORT=0: GRPC_PORT must not be less than 1',
+    ]);
+    expect(problemsOf({ PORT: '8081' })).toEqual([
+      'GRPC_PORT=8081: must differ from PORT; gRPC and HTTP each need a port of their own',
+    ]);
+    // Off, its port is never bound, so it may be anything.
+    expect(validateEnvironment({ PORT: '8081', GRPC_ENABLED: 'false' }).PORT).toBe(8081);
+  });
+
+  it('admits model versions without a validation file unless REQUIRE_VALIDATION is set', () => {
+    expect(validateEnvironment({}).REQUIRE_VALIDATION).toBe(false);
+    expect(validateEnvironment({ REQUIRE_VALIDATION: 'true' }).REQUIRE_VALIDATION).toBe(true);
+    expect(problemsOf({ REQUIRE_VALIDATION: 'always' })).toEqual([
+      'REQUIRE_VALIDATION="always": REQUIRE_VALIDATION must be a boolean value',
+    ]);
+  });
+
   it('accepts .env.example as it ships', () => {
     const example = parse(readFileSync(join(ROOT, '.env.example')));
     expect(Object.keys(example).length).toBeGreaterThan(10);

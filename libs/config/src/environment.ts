@@ -155,6 +155,13 @@ export class Environment {
   @IsString()
   DEFAULT_MODEL?: string = undefined;
 
+  /**
+   * Refuse model versions that ship no validation.json: with it, no version takes traffic unless its outputs were
+   * checked against the training framework's (docs/VALIDATION.md).
+   */
+  @EnvBool()
+  REQUIRE_VALIDATION = false;
+
   /** Most instances one KServe request may carry. */
   @EnvInt(1, 10000)
   MAX_BATCH_SIZE = 32;

@@ -4,6 +4,7 @@ export { InferenceModule } from './inference.module';
 export { type ModelRuntime } from './inference-runner';
 export { OverloadedError } from './runtime/batch-queue';
 export { ModelLoadError, ModelRegistry, type ModelStatus, type ServedModel } from './model-registry';
+export { manifestPathOf, readManifestOf, type ModelSource } from './model-repository';
 export * from './model-signature';
 export {
   type PredictionResult,
@@ -13,3 +14,5 @@ export {
 } from './prediction.service';
 export * from './open-inference';
 export { type AnsweredBatch, PredictionSink, type VerbatimRows } from './prediction-sink';
+export { adaptModel, type AdaptedModel } from './onnx';
+export * from './validation';

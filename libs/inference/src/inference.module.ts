@@ -3,9 +3,10 @@ import { InferenceRunner } from './inference-runner';
 import { ModelRegistry } from './model-registry';
 import { ModelRepository } from './model-repository';
 import { PredictionService } from './prediction.service';
+import { ParityGate } from './validation/parity-gate';
 
 @Module({
-  providers: [ModelRepository, ModelRegistry, InferenceRunner, PredictionService],
-  exports: [ModelRegistry, PredictionService],
+  providers: [ModelRepository, ModelRegistry, InferenceRunner, PredictionService, ParityGate],
+  exports: [ModelRegistry, PredictionService, ParityGate],
 })
 export class InferenceModule {}

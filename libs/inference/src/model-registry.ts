@@ -7,6 +7,7 @@ import { ModelSignature } from './model-signature';
 import { adaptModel } from './onnx';
 import { InferenceRunner, ModelRuntime } from './inference-runner';
 import { AppConfig } from '@app/config';
+import { ModelRefusedError, ParityGate } from './validation/parity-gate';
 
 /** A model ready to answer: its graph adapted for serving and its session open. */
 export interface ServedModel {
@@ -16,6 +17,8 @@ export interface ServedModel {
   signature: ModelSignature;
   runtime: ModelRuntime;
   loadedAt: Date;
+  /** Rows of its validation.json its outputs were checked on before it took traffic; absent without the file. */
+  validatedRows?: number;
 }
 
 export interface ModelStatus {
@@ -55,6 +58,7 @@ export class ModelRegistry implements OnModuleDestroy {
     private readonly runner: InferenceRunner,
     private readonly metrics: InferenceMetrics,
     private readonly config: AppConfig,
+    private readonly gate: ParityGate,
   ) {}
 
   /** Ready means every model loaded and not shutting down. */
@@ -96,6 +100,7 @@ export class ModelRegistry implements OnModuleDestroy {
             ? { labels: head.labels, scores: head.scoreKind }
             : { targets: head.targets }),
           ...(fixedBatchSize ? { fixedBatchSize } : {}),
+          ...(model.validatedRows !== undefined ? { validatedRows: model.validatedRows } : {}),
           ...model.runtime,
           loadMs,
         },
@@ -179,7 +184,19 @@ export class ModelRegistry implements OnModuleDestroy {
         return fail(error);
       }
     })();
+    // Before the runner sees it: a refused version gets no session, queue or worker, and takes no traffic. At start
+    // nothing else serves its name, so the refusal stops the start like a corrupt file (ModelRefusedError passes
+    // through as it is: its message already names the model, the version and the worst row).
+    const report = await this.gate
+      .admit(source, adapted)
+      .catch((error: unknown) => (error instanceof ModelRefusedError ? Promise.reject(error) : fail(error)));
     const runtime = await this.runner.open({ ...source, ...adapted }).catch(fail);
-    return { ...source, signature: adapted.signature, runtime, loadedAt: new Date() };
+    return {
+      ...source,
+      signature: adapted.signature,
+      runtime,
+      loadedAt: new Date(),
+      ...(report ? { validatedRows: report.rows } : {}),
+    };
   }
 }

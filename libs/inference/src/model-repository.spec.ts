@@ -83,6 +83,31 @@ describe('ModelRepository', () => {
     await expect(repositoryWith({ MODEL_REPOSITORY: root }).discover()).rejects.toThrow(message);
   });
 
+  it('finds the validation file of the version it serves, and of a MODEL_PATH file by its stem', async () => {
+    const root = layout({
+      'a/1/model.onnx': 'x',
+      'a/1/validation.json': '{}',
+      'a/2/model.onnx': 'x',
+      'b/3/model.onnx': 'x',
+      'b/3/validation.json': '{}',
+      'iris.onnx': 'x',
+      'iris.validation.json': '{}',
+      'other.onnx': 'x',
+      'validation.json': '{}',
+    });
+    const sources = await repositoryWith({ MODEL_REPOSITORY: root }).discover();
+    // a serves version 2, which ships none: version 1's file is not its.
+    expect(sources.map((s) => [s.name, s.version, s.validation])).toEqual([
+      ['a', '2', undefined],
+      ['b', '3', join(root, 'b/3/validation.json')],
+    ]);
+    const [iris] = await repositoryWith({ MODEL_PATH: join(root, 'iris.onnx') }).discover();
+    expect(iris.validation).toBe(join(root, 'iris.validation.json'));
+    // A folder's validation.json belongs to its model.onnx, not to every .onnx file beside it.
+    const [other] = await repositoryWith({ MODEL_PATH: join(root, 'other.onnx') }).discover();
+    expect(other.validation).toBeUndefined();
+  });
+
   it('leaves alone folders that cannot be model names', async () => {
     const root = layout({ 'good/1/model.onnx': 'x', '..data/file': 'x', '.git/HEAD': 'x' });
     const sources = await repositoryWith({ MODEL_REPOSITORY: root }).discover();

@@ -1,8 +1,9 @@
 import { AppConfig } from '@app/config';
 import { Injectable } from '@nestjs/common';
 import { readdir, readFile, stat } from 'node:fs/promises';
-import { basename, extname, join, resolve } from 'node:path';
+import { basename, dirname, extname, join, resolve } from 'node:path';
 import { ModelManifest } from './model-signature';
+import { validationPathOf } from './validation/validation-file';
 
 /** A model file found on disk, before it is loaded. */
 export interface ModelSource {
@@ -11,6 +12,8 @@ export interface ModelSource {
   /** Absolute path of the .onnx file. */
   path: string;
   manifest?: ModelManifest;
+  /** Its validation.json (inputs and the training framework's outputs for them), when it ships one. */
+  validation?: string;
 }
 
 const MODEL_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
@@ -34,8 +37,15 @@ export class ModelRepository {
         throw new Error(`MODEL_PATH ${path}: "${name}" is not a usable model name; set MODEL_NAME`);
       }
       // foo.onnx may have its description beside it as foo.json (model.onnx → model.json).
-      const manifestPath = join(resolve(path, '..'), `${basename(path, extname(path))}.json`);
-      return [{ name, version: '1', path, manifest: await readManifest(manifestPath) }];
+      return [
+        {
+          name,
+          version: '1',
+          path,
+          manifest: await readManifest(manifestPathOf(path)),
+          ...(await validationOf(path)),
+        },
+      ];
     }
     return this.discoverRepository(resolve(this.config.get('MODEL_REPOSITORY')));
   }
@@ -55,7 +65,7 @@ export class ModelRepository {
         const path = join(root, entry.name, version, 'model.onnx');
         if (!(await isFile(path))) continue;
         const manifest = await readManifest(join(root, entry.name, version, 'model.json'));
-        sources.push({ name: entry.name, version, path, manifest });
+        sources.push({ name: entry.name, version, path, manifest, ...(await validationOf(path)) });
         found = true;
         break;
       }
@@ -75,6 +85,21 @@ export class ModelRepository {
     }
     return sources.sort((a, b) => a.name.localeCompare(b.name));
   }
+}
+
+/** A model file's description: `model.json` beside `model.onnx`, `<stem>.json` beside any other `<stem>.onnx`. */
+export function manifestPathOf(modelPath: string): string {
+  return join(dirname(modelPath), `${basename(modelPath, extname(modelPath))}.json`);
+}
+
+/** The model.json of a model file, checked; undefined when it has none. */
+export function readManifestOf(modelPath: string): Promise<ModelManifest | undefined> {
+  return readManifest(manifestPathOf(modelPath));
+}
+
+async function validationOf(modelPath: string): Promise<Pick<ModelSource, 'validation'>> {
+  const validation = validationPathOf(modelPath);
+  return (await isFile(validation)) ? { validation } : {};
 }
 
 async function isFile(path: string): Promise<boolean> {

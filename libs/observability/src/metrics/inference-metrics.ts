@@ -8,6 +8,7 @@ import {
   MODEL_PREDICTIONS_TOTAL,
   MODEL_QUEUE_ROWS,
   MODEL_QUEUE_WAIT_SECONDS,
+  MODEL_VALIDATION_FAILURES_TOTAL,
 } from './metric-names';
 
 type ModelLabels = 'model' | 'version';
@@ -25,6 +26,7 @@ export class InferenceMetrics {
     @InjectMetric(MODEL_BATCH_ROWS) private readonly batchRows: Histogram<ModelLabels>,
     @InjectMetric(MODEL_QUEUE_WAIT_SECONDS) private readonly queueWait: Histogram<ModelLabels>,
     @InjectMetric(MODEL_QUEUE_ROWS) private readonly queueRows: Gauge<ModelLabels>,
+    @InjectMetric(MODEL_VALIDATION_FAILURES_TOTAL) private readonly validationFailures: Counter<ModelLabels>,
   ) {}
 
   /** Time spent in the runtime for one batch (not the whole request: http_request_duration_seconds has that). */
@@ -57,5 +59,10 @@ export class InferenceMetrics {
 
   setQueueDepth(model: string, version: string, rows: number): void {
     this.queueRows.set({ model, version }, rows);
+  }
+
+  /** A version the parity gate refused: it never takes traffic. */
+  countValidationFailure(model: string, version: string): void {
+    this.validationFailures.inc({ model, version });
   }
 }

@@ -21,6 +21,7 @@ import {
   MODEL_BATCH_ROWS,
   MODEL_QUEUE_ROWS,
   MODEL_QUEUE_WAIT_SECONDS,
+  MODEL_VALIDATION_FAILURES_TOTAL,
 } from './metric-names';
 
 const MISNAMED_DEFAULT_GAUGES = [
@@ -90,6 +91,11 @@ const MISNAMED_DEFAULT_GAUGES = [
     makeGaugeProvider({
       name: MODEL_QUEUE_ROWS,
       help: 'Rows waiting in the model queue.',
+      labelNames: ['model', 'version'],
+    }),
+    makeCounterProvider({
+      name: MODEL_VALIDATION_FAILURES_TOTAL,
+      help: 'Model versions refused before taking traffic: outputs off their validation.json, the file unusable, or missing with REQUIRE_VALIDATION.',
       labelNames: ['model', 'version'],
     }),
     HttpMetrics,
