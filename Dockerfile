@@ -1,12 +1,12 @@
 # syntax=docker/dockerfile:1
 #
-# ml-inference: the REST server for ONNX models, built in stages.
+# ml-inference: the REST and gRPC server for ONNX models, built in stages.
 #   build   - every dependency, TypeScript compiled to dist/, then bundled with esbuild into one JavaScript file
 #   node    - the node binary alone, stripped of its symbol table; the runtime's user entry and data folder
 #   deps    - production dependencies, cut down to what the bundle leaves out: onnxruntime-node (its linux/x64
-#             binaries only), piscina, Swagger UI's static files
+#             binaries only), piscina, Swagger UI's static files, grpc-health-check (with its health.proto)
 #   runtime - distroless (glibc, libstdc++, CA certificates, tzdata; no shell) + that binary + the bundle + those
-#             packages + the default model; nothing else
+#             packages + the gRPC service's .proto + the default model; nothing else
 #
 # Both bases are build arguments so a mirror, a pinned digest or a local stand-in can be used:
 #   docker build --build-arg NODE_IMAGE=registry.example/node:24-bookworm-slim .
@@ -99,6 +99,7 @@ COPY --from=node --chown=10001:10001 /rootfs/app/data /app/data
 WORKDIR /app
 ENV NODE_ENV=production \
     PORT=3000 \
+    GRPC_PORT=8081 \
     HOST=0.0.0.0 \
     MODEL_REPOSITORY=/app/models \
     PREDICTION_LOG_DIR=/app/data/predictions \
@@ -108,12 +109,16 @@ COPY --from=deps /runtime/node_modules ./node_modules
 # package.json carries the version the service reports; the default model is baked in, others can be mounted.
 COPY package.json ./
 COPY models ./models
+# The Open Inference Protocol's .proto (and its license), read at start-up by the gRPC server: found by walking up
+# from dist/bundle.js to /app/proto.
+COPY proto ./proto
 # The bundle (bundle.mjs): `node dist/apps/inference-api/src/main.js` and `node dist/apps/ml-cli/src/main.js`
 # start the server and the CLI as in a tsc build.
 COPY --from=build /app/dist/bundle ./dist
 
 USER 10001:10001
-EXPOSE 3000
+# HTTP (REST, metrics, probes) and gRPC (the Open Inference Protocol and grpc.health.v1.Health).
+EXPOSE 3000 8081
 VOLUME ["/app/data"]
 # Last, so a new revision or date does not invalidate the layers above.
 ARG RUNTIME_IMAGE
@@ -122,7 +127,7 @@ ARG REVISION=unknown
 ARG CREATED=unknown
 ARG SOURCE=unknown
 LABEL org.opencontainers.image.title="ml-inference" \
-      org.opencontainers.image.description="Serves ONNX models over REST with readiness, Prometheus metrics, prediction logs and drift reports" \
+      org.opencontainers.image.description="Serves ONNX models over REST and gRPC with readiness, Prometheus metrics, prediction logs and drift reports" \
       org.opencontainers.image.version="${VERSION}" \
       org.opencontainers.image.revision="${REVISION}" \
       org.opencontainers.image.created="${CREATED}" \

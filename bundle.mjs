@@ -15,9 +15,14 @@
 //
 // Left out of the bundle:
 //   - packages that load files by path at run time: onnxruntime-node (a native addon at a computed path),
-//     piscina (starts its own worker script), swagger-ui-dist (Swagger UI's files are served from its folder);
+//     piscina (starts its own worker script), swagger-ui-dist (Swagger UI's files are served from its folder),
+//     grpc-health-check (reads its health.proto from its own folder when loaded);
 //   - optional integrations that Nest and Terminus require only when an app uses them, each behind Nest's
-//     optional loader. None is installed or used here, so leaving them unresolved changes nothing.
+//     optional loader, and the transports of @nestjs/microservices other than gRPC, which it loads only when an
+//     app connects one. None is installed or used here, so leaving them unresolved changes nothing.
+//
+// The service's own .proto (proto/open_inference_grpc.proto) is not JavaScript: the image copies proto/ beside
+// dist/, where the server finds it by walking up from bundle.js.
 //
 // `node bundle.mjs modules <app dir> <externals.json> <out dir>`: of an installed production tree
 // (<app dir>/node_modules), copies only those packages and what they depend on to <out dir>/node_modules, at the
@@ -28,10 +33,15 @@ import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFil
 import { dirname, join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-const RUNTIME_EXTERNALS = ['onnxruntime-node', 'piscina', 'swagger-ui-dist'];
+const RUNTIME_EXTERNALS = ['onnxruntime-node', 'piscina', 'swagger-ui-dist', 'grpc-health-check'];
 const OPTIONAL_UNUSED = [
-  '@nestjs/microservices',
   '@nestjs/websockets',
+  'amqp-connection-manager',
+  'amqplib',
+  'ioredis',
+  'kafkajs',
+  'mqtt',
+  'nats',
   'class-transformer/storage',
   '@mikro-orm/core',
   '@nestjs/mongoose',

@@ -60,6 +60,8 @@ export class Server {
         NODE_ENV: 'production',
         HOST: '127.0.0.1',
         PORT: String(port),
+        // Services run side by side: each its own gRPC port too, not the default 8081 (`env` may name one).
+        GRPC_PORT: String(await freePort()),
         API_KEYS: API_KEY,
         MODEL_REPOSITORY: repository,
         DEFAULT_MODEL: 'seed_gbc',

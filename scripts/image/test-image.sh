@@ -59,6 +59,7 @@ echo "  built in $((SECONDS - start)) s"
 echo "== run"
 start=$SECONDS
 port=$(free_port)
+grpc_port=$(free_port)
 base=http://127.0.0.1:$port
 name=$run_id-api
 containers+=("$name")
@@ -66,8 +67,8 @@ containers+=("$name")
 # below runs it by hand instead.
 # What Kubernetes does with the chart's security context: read-only root, writable /tmp and data volume only.
 podman run -d --name "$name" --network=host --read-only --tmpfs /tmp:rw,size=64m \
-  -v "$run_id-data:/app/data" -e PORT="$port" -e HOST=127.0.0.1 -e API_KEYS="$key" -e INFERENCE_WORKERS=1 \
-  "$image" >/dev/null 2>"$build_tmp/run.log" || { cat "$build_tmp/run.log" >&2; exit 1; }
+  -v "$run_id-data:/app/data" -e PORT="$port" -e GRPC_PORT="$grpc_port" -e HOST=127.0.0.1 -e API_KEYS="$key" \
+  -e INFERENCE_WORKERS=1 "$image" >/dev/null 2>"$build_tmp/run.log" || { cat "$build_tmp/run.log" >&2; exit 1; }
 
 ready=0
 for _ in $(seq 1 120); do
@@ -95,6 +96,16 @@ check "POST /predict without the API key is refused with 401" \
   test "$(curl -s -o /dev/null -w '%{http_code}' -H 'content-type: application/json' -d '{"features":[1]}' "$base/predict")" = 401
 check "GET /metrics serves Prometheus text" bash -c "curl -s '$base/metrics' | grep -q '^http_requests_total'"
 check "the HEALTHCHECK (node, no shell tools) passes" podman healthcheck run "$name"
+grpc_serving() { # the standard gRPC health check from the host, with the repository's grpc-js
+  node -e '
+const grpc = require("@grpc/grpc-js");
+const { protoPath } = require("grpc-health-check");
+const definition = require("@grpc/proto-loader").loadSync(protoPath, { enums: String });
+const Health = grpc.loadPackageDefinition(definition).grpc.health.v1.Health;
+new Health(process.argv[1], grpc.credentials.createInsecure()).Check({ service: "" }, { deadline: Date.now() + 3000 },
+  (error, answer) => process.exit(!error && answer.status === "SERVING" ? 0 : 1));' "127.0.0.1:$grpc_port"
+}
+check "gRPC health (grpc.health.v1.Health/Check) answers SERVING on GRPC_PORT" grpc_serving
 write() { podman exec "$name" node -e "require('fs').writeFileSync(process.argv[1], 'x')" "$1" 2>/dev/null; }
 check "the root filesystem is read-only" bash -c "! podman exec $name node -e \"require('fs').writeFileSync('/app/probe','x')\" 2>/dev/null"
 check "/tmp is writable" write /tmp/probe
@@ -134,7 +145,7 @@ containers+=("$mounted")
 port2=$(free_port)
 podman run -d --name "$mounted" --network=host --read-only --tmpfs /tmp \
   -v "$PWD/test/fixtures/seed_torch_mlp.onnx:/models/mlp.onnx:ro" -e MODEL_PATH=/models/mlp.onnx \
-  -e PORT="$port2" -e HOST=127.0.0.1 -e AUTH_DISABLED=true -e PREDICTION_LOG_ENABLED=false \
+  -e PORT="$port2" -e GRPC_PORT="$(free_port)" -e HOST=127.0.0.1 -e AUTH_DISABLED=true -e PREDICTION_LOG_ENABLED=false \
   -e INFERENCE_WORKERS=1 "$image" >/dev/null 2>"$build_tmp/run.log" || { cat "$build_tmp/run.log" >&2; exit 1; }
 for _ in $(seq 1 120); do
   [ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port2/ready")" = 200 ] && break

@@ -57,7 +57,9 @@ describe('docker compose', () => {
     expect(api.tmpfs).toEqual(['/tmp']);
     expect(api.healthcheck.test[0]).toBe('CMD'); // exec form: the image needs no shell for it
     expect(api.healthcheck.test.join(' ')).toContain('/ready');
-    expect(api.ports).toEqual(['127.0.0.1:${API_PORT:-3000}:3000']);
+    // HTTP and gRPC, each to the container port the service binds (PORT, GRPC_PORT).
+    expect(api.ports).toEqual(['127.0.0.1:${API_PORT:-3000}:3000', '127.0.0.1:${GRPC_API_PORT:-8081}:8081']);
+    expect(api.environment).toMatchObject({ PORT: '3000', GRPC_PORT: '8081' });
     // Longer than the service's own drain, so compose does not SIGKILL it mid-drain.
     expect(parseInt(api.stop_grace_period, 10)).toBeGreaterThan(10);
   });

@@ -151,7 +151,54 @@ describe('helm chart helm/ml-inference', () => {
     expect(api.startupProbe.periodSeconds * api.startupProbe.failureThreshold).toBeGreaterThanOrEqual(300);
     // Out of the Service within ~10 s of /ready turning 503.
     expect(api.readinessProbe.periodSeconds * api.readinessProbe.failureThreshold).toBeLessThanOrEqual(10);
-    expect(api.ports).toEqual([{ name: 'http', containerPort: 3000, protocol: 'TCP' }]);
+    expect(api.ports).toEqual([
+      { name: 'http', containerPort: 3000, protocol: 'TCP' },
+      { name: 'grpc', containerPort: 8081, protocol: 'TCP' },
+    ]);
+  });
+
+  it('serves gRPC on a port of its own, named grpc with appProtocol grpc, with an optional gRPC readiness probe', () => {
+    for (const manifests of [defaults, production]) {
+      const api = find(manifests, 'Deployment').spec.template.spec.containers[0];
+      const grpcPort = api.ports.find((p: Manifest) => p.name === 'grpc');
+      // The container port is the one the service binds (GRPC_PORT), and the Service sends the grpc port to it.
+      expect(find(manifests, 'ConfigMap').data).toMatchObject({ GRPC_ENABLED: 'true', GRPC_PORT: '8081' });
+      expect(grpcPort.containerPort).toBe(Number(find(manifests, 'ConfigMap').data.GRPC_PORT));
+      expect(find(manifests, 'Service').spec.ports).toEqual([
+        { name: 'http', port: 80, targetPort: 'http', protocol: 'TCP' },
+        { name: 'grpc', port: 8081, targetPort: 'grpc', protocol: 'TCP', appProtocol: 'grpc' },
+      ]);
+    }
+    expect(
+      find(render({ set: ['service.grpcPort=9000'] }), 'Service').spec.ports.find(
+        (p: Manifest) => p.name === 'grpc',
+      ),
+    ).toMatchObject({ port: 9000, targetPort: 'grpc' });
+
+    // The probe asks grpc.health.v1.Health on the container's gRPC port; startup and liveness stay on /health.
+    const probed = render({ set: ['probes.readiness.grpc=true'] });
+    for (const manifest of probed) expect(() => validateManifest(manifest)).not.toThrow();
+    expect(unknownFields(probed)).toEqual([]);
+    const api = find(probed, 'Deployment').spec.template.spec.containers[0];
+    expect(api.readinessProbe.grpc).toEqual({
+      port: api.ports.find((p: Manifest) => p.name === 'grpc').containerPort,
+    });
+    expect(api.readinessProbe.httpGet).toBeUndefined();
+    expect(api.livenessProbe.httpGet).toEqual({ path: '/health', port: 'http' });
+    expect(api.startupProbe.httpGet).toEqual({ path: '/health', port: 'http' });
+
+    // Off: no port anywhere, the service told not to bind one, and a gRPC probe refused.
+    const off = render({ set: ['grpc.enabled=false'] });
+    expect(find(off, 'ConfigMap').data.GRPC_ENABLED).toBe('false');
+    expect(find(off, 'Service').spec.ports.map((p: Manifest) => p.name)).toEqual(['http']);
+    expect(
+      find(off, 'Deployment').spec.template.spec.containers[0].ports.map((p: Manifest) => p.name),
+    ).toEqual(['http']);
+    expect(renderError({ set: ['grpc.enabled=false', 'probes.readiness.grpc=true'] })).toMatch(
+      /probes.readiness.grpc .* needs grpc.enabled/,
+    );
+    expect(renderError({ set: ['service.grpcPort=0'] })).toMatch(/grpcPort/);
+    expect(notes()).toContain('kubectl -n ml port-forward service/ml-ml-inference 8081:8081');
   });
 
   it('drains on shutdown without a preStop sleep: the service answers for SHUTDOWN_DELAY_MS, inside the grace period', () => {

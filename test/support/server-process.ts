@@ -34,6 +34,8 @@ export class ServerProcess {
         PATH: process.env.PATH ?? '',
         NODE_ENV: 'test',
         HOST: '127.0.0.1',
+        // Never the default 8081: processes of several specs, or a developer's own server, would share it.
+        GRPC_PORT: String(freePort()),
         PREDICTION_LOG_DIR: join(data, 'predictions'),
         DRIFT_REPORT_DIR: join(data, 'reports'),
         ...env,

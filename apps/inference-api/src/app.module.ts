@@ -9,6 +9,7 @@ import { ClusterModule } from './cluster/cluster.module';
 import { ApiKeys } from './auth/api-keys';
 import { DriftController } from './drift/drift.controller';
 import { PredictionLane } from './fast-lane/prediction-lane';
+import { GrpcModule } from './grpc/grpc.module';
 import { HealthController } from './health/health.controller';
 import { ModelsController } from './models/models.controller';
 import { PredictController } from './predict/predict.controller';
@@ -31,6 +32,7 @@ export class AppModule {
         InferenceModule,
         MonitoringModule,
         OpenInferenceModule,
+        GrpcModule,
       ],
       controllers: [PredictController, ModelsController, DriftController, HealthController],
       providers: [

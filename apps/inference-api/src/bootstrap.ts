@@ -5,9 +5,10 @@ import { NestExpressApplication } from '@nestjs/platform-express';
 import { Logger } from 'nestjs-pino';
 import { AppModule } from './app.module';
 import { PredictionLane } from './fast-lane/prediction-lane';
+import { GrpcEndpoint } from './grpc/grpc-endpoint';
 import { setupOpenApi } from './openapi';
 
-/** Builds the app as production runs it; main.ts and the end-to-end specs share it. */
+/** Builds the app as production runs it (HTTP, and gRPC when GRPC_ENABLED); main.ts and the end-to-end specs share it. */
 export async function createApp(): Promise<NestExpressApplication> {
   const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(), {
     // The JSON body parser lives in HttpEdgeModule, so its errors become problem+json like every other.
@@ -30,5 +31,8 @@ export async function createApp(): Promise<NestExpressApplication> {
   const lane = app.get(PredictionLane);
   if (lane.enabled) lane.install(app.getHttpServer());
   app.get(ConnectionDrain).install(app.getHttpServer());
+  // A hybrid app: the gRPC server is connected here and bound by runServer (startAllMicroservices), on its own port.
+  const grpc = app.get(GrpcEndpoint);
+  if (grpc.enabled) app.connectMicroservice(grpc.microserviceOptions());
   return app;
 }

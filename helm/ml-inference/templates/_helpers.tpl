@@ -114,6 +114,9 @@ upgrades (read back from the Secret in the cluster), so a default install is nev
 {{- if and .Values.driftCronJob.enabled (not .Values.driftCronJob.models) }}
 {{- fail "driftCronJob.models must name at least one model" }}
 {{- end }}
+{{- if and .Values.probes.readiness.grpc (not .Values.grpc.enabled) }}
+{{- fail "probes.readiness.grpc asks the gRPC health service, which needs grpc.enabled" }}
+{{- end }}
 {{- if and (eq .Values.models.source "volume") (not .Values.models.existingClaim) }}
 {{- fail "models.source=volume needs models.existingClaim: a claim holding <name>/<version>/model.onnx folders" }}
 {{- end }}

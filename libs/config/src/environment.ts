@@ -235,6 +235,19 @@ export class Environment {
   @EnvInt(0, 3600000)
   HTTP_KEEPALIVE_TIMEOUT_MS = 65000;
 
+  // --- gRPC ---
+
+  /**
+   * The Open Inference Protocol over gRPC (`inference.GRPCInferenceService`, with `grpc.health.v1.Health` for
+   * Kubernetes' gRPC probes) on GRPC_PORT, beside the HTTP port; false serves HTTP alone.
+   */
+  @EnvBool()
+  GRPC_ENABLED = true;
+
+  /** The gRPC port, on HOST; the HTTP workers share it as they share PORT. Must differ from PORT. */
+  @EnvInt(1, 65535)
+  GRPC_PORT = 8081;
+
   // --- HTTP processes ---
 
   /**
@@ -429,6 +442,11 @@ export function validateEnvironment(raw: Record<string, unknown>): Environment {
   if (env.HTTP_HEADERS_TIMEOUT_MS > env.HTTP_REQUEST_TIMEOUT_MS) {
     problems.push(
       `HTTP_HEADERS_TIMEOUT_MS=${env.HTTP_HEADERS_TIMEOUT_MS}: must not exceed HTTP_REQUEST_TIMEOUT_MS (${env.HTTP_REQUEST_TIMEOUT_MS})`,
+    );
+  }
+  if (env.GRPC_ENABLED && env.GRPC_PORT === env.PORT) {
+    problems.push(
+      `GRPC_PORT=${env.GRPC_PORT}: must differ from PORT; gRPC and HTTP each need a port of their own`,
     );
   }
   if (env.DRIFT_PSI_WARN > env.DRIFT_PSI_ALERT) {

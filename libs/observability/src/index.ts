@@ -13,7 +13,7 @@ export {
   ValidationFailedError,
 } from './problems/validation-problem';
 export { LOG_DESTINATION, LoggingModule } from './logging/logging.module';
-export { REQUEST_ID_HEADER } from './logging/request-id';
+export { REQUEST_ID_HEADER, requestIdFrom } from './logging/request-id';
 export { RequestLog } from './logging/request-log';
 export { MetricsModule } from './metrics/metrics.module';
 export { InferenceMetrics } from './metrics/inference-metrics';

@@ -14,8 +14,12 @@ const SANE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
  * service, otherwise makes a UUID; echoes it in the response. RequestLog stores it as `req.id`.
  */
 export function assignRequestId(req: IncomingMessage, res: ServerResponse): string {
-  const incoming = req.headers['x-request-id'];
-  const id = typeof incoming === 'string' && SANE_REQUEST_ID.test(incoming) ? incoming : randomUUID();
+  const id = requestIdFrom(req.headers['x-request-id']);
   res.setHeader(REQUEST_ID_HEADER, id);
   return id;
+}
+
+/** The id a request goes by: the one it came with when sane, a fresh UUID otherwise (also gRPC's `x-request-id`). */
+export function requestIdFrom(incoming: unknown): string {
+  return typeof incoming === 'string' && SANE_REQUEST_ID.test(incoming) ? incoming : randomUUID();
 }

@@ -1,6 +1,8 @@
 /** Names and buckets in one place, so the exposition test and the dashboards read the same spelling. */
 export const HTTP_REQUESTS_TOTAL = 'http_requests_total';
 export const HTTP_REQUEST_DURATION_SECONDS = 'http_request_duration_seconds';
+export const GRPC_REQUESTS_TOTAL = 'grpc_requests_total';
+export const GRPC_REQUEST_DURATION_SECONDS = 'grpc_request_duration_seconds';
 export const MODEL_INFERENCE_DURATION_SECONDS = 'model_inference_duration_seconds';
 export const MODEL_PREDICTIONS_TOTAL = 'model_predictions_total';
 export const MODEL_LOADED = 'model_loaded';
