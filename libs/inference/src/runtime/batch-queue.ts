@@ -57,6 +57,8 @@ export class BatchQueue {
     const { maxBatchRows, maxQueuedRows, model } = this.options;
     if (this.queuedRows + rows.length > maxQueuedRows)
       throw new OverloadedError(model, this.queuedRows, maxQueuedRows);
+    // The usual request fits one run: no copy of its rows, no outputs to join.
+    if (rows.length <= maxBatchRows) return this.enqueue(rows);
     const chunks: Array<Promise<OutputTensors>> = [];
     for (let start = 0; start < rows.length; start += maxBatchRows) {
       chunks.push(this.enqueue(rows.slice(start, start + maxBatchRows)));
