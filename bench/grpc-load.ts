@@ -6,11 +6,11 @@ import {
   status,
 } from '@grpc/grpc-js';
 import { loadSync } from '@grpc/proto-loader';
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { accessSync, constants, readFileSync, writeFileSync } from 'node:fs';
-import { delimiter, join } from 'node:path';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { LoadResult } from './load';
-import { API_KEY, ROOT } from './support';
+import { API_KEY, findOrInstall, ROOT } from './support';
 
 /*
  * Load on the Open Inference Protocol over gRPC: ModelInfer calls sent by h2load (nghttp2's HTTP/2 load generator,
@@ -175,39 +175,11 @@ export async function grpcLoad(spec: GrpcLoadSpec): Promise<LoadResult> {
 
 /** h2load on PATH, or installed from Debian's nghttp2-client when running as root with apt. */
 export function findH2load(): string {
-  const found = onPath('h2load') ?? install();
+  const found = findOrInstall('h2load', 'nghttp2-client');
   if (!found) {
     throw new Error('h2load is not installed and could not be installed: apt-get install -y nghttp2-client');
   }
   return found;
-}
-
-function onPath(name: string): string | undefined {
-  for (const dir of (process.env.PATH ?? '').split(delimiter)) {
-    try {
-      accessSync(join(dir, name), constants.X_OK);
-      return join(dir, name);
-    } catch {
-      // not in this directory
-    }
-  }
-  return undefined;
-}
-
-function install(): string | undefined {
-  if (process.getuid?.() !== 0 || !onPath('apt-get')) return undefined;
-  console.log('bench: h2load is missing; installing it with apt-get install -y nghttp2-client');
-  const apt = (args: string[]) =>
-    spawnSync('apt-get', args, {
-      stdio: ['ignore', 'ignore', 'inherit'],
-      env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
-      timeout: 300_000,
-    }).status === 0;
-  if (!apt(['install', '-y', '--no-install-recommends', 'nghttp2-client'])) {
-    apt(['update']);
-    apt(['install', '-y', '--no-install-recommends', 'nghttp2-client']);
-  }
-  return onPath('h2load');
 }
 
 const running = new Set<ChildProcess>();

@@ -1,9 +1,9 @@
 import autocannon from 'autocannon';
 import { ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { accessSync, constants, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
-import { delimiter, join } from 'node:path';
-import { API_KEY, sleep } from './support';
+import { join } from 'node:path';
+import { API_KEY, findOrInstall, sleep } from './support';
 
 /*
  * Load generators. wrk (C, one thread) is the default: it costs the shared 2 cores far less than a Node load
@@ -55,42 +55,12 @@ const REQUEST_TIMEOUT_S = 10;
 
 /** wrk when it is on PATH or can be installed; autocannon otherwise, said on one line. */
 export function chooseLoadGenerator(scratchDir: string): LoadGenerator {
-  const wrk = findExecutable('wrk') ?? installWrk();
+  const wrk = findOrInstall('wrk', 'wrk');
   if (wrk) return new Wrk(wrk, scratchDir);
   console.log(
     'bench: wrk is not installed and could not be installed; falling back to autocannon (in-process)',
   );
   return new Autocannon();
-}
-
-function findExecutable(name: string): string | undefined {
-  for (const dir of (process.env.PATH ?? '').split(delimiter)) {
-    const path = join(dir, name);
-    try {
-      accessSync(path, constants.X_OK);
-      return path;
-    } catch {
-      // not in this directory
-    }
-  }
-  return undefined;
-}
-
-/** `apt-get install -y wrk` when running as root with apt; `apt-get update` once if the first try fails. */
-function installWrk(): string | undefined {
-  if (process.getuid?.() !== 0 || !findExecutable('apt-get')) return undefined;
-  console.log('bench: wrk is missing; installing it with apt-get install -y wrk');
-  const install = () =>
-    spawnSync('apt-get', ['install', '-y', '--no-install-recommends', 'wrk'], {
-      stdio: ['ignore', 'ignore', 'inherit'],
-      env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
-      timeout: 300_000,
-    }).status === 0;
-  if (!install()) {
-    spawnSync('apt-get', ['update'], { stdio: ['ignore', 'ignore', 'inherit'], timeout: 300_000 });
-    install();
-  }
-  return findExecutable('wrk');
 }
 
 const RESULT_MARKER = 'BENCH_RESULT ';

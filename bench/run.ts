@@ -4,6 +4,7 @@ import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { torchMlp, writeModel } from '../test/support/onnx-model-builder';
 import { chooseLoadGenerator, LoadGenerator, LoadResult, probe, ProbeResult, RawBody } from './load';
+import { grpcLoad, rawModelInferRequest } from './grpc-load';
 import {
   BatchFigures,
   BenchResults,
@@ -405,8 +406,9 @@ async function expectAnswer(url: string, body: unknown, contentType: string): Pr
 }
 
 /**
- * 3b: the Open Inference Protocol (V2) over REST on the same 32 rows at 16 connections as KServe: tensor data as JSON,
- * and as Triton's binary tensor data (request and response), against raw session.run at batch 32.
+ * 3b: the Open Inference Protocol (V2) over REST and gRPC on the same 32 rows at 16 connections as KServe: tensor data as JSON,
+ * as Triton's binary tensor data (request and response), and over gRPC as raw contents, against raw session.run at
+ * batch 32.
  */
 async function measureOpenInference(
   generator: LoadGenerator,
@@ -418,15 +420,27 @@ async function measureOpenInference(
   await expectAnswer(url, v2JsonBody, 'application/json');
   await expectAnswer(url, binaryBody, 'application/octet-stream');
   const load = (body: unknown) => generator.run({ url, connections: 16, durationS: DURATION_S, body });
-  const loads = { json: [] as LoadResult[], binary: [] as LoadResult[] };
+  // gRPC: the same rows as raw_input_contents (what Triton's gRPC client sends), 16 connections of one call each.
+  const grpc = () =>
+    grpcLoad({
+      address: `127.0.0.1:${service.grpcPort}`,
+      metricsBase: service.base,
+      connections: 16,
+      streamsPerConnection: 1,
+      durationS: DURATION_S,
+      scratchDir: work.dir,
+      request: rawModelInferRequest('seed_gbc', V2_INPUT.name, V2_ROWS),
+    });
+  const loads = { json: [] as LoadResult[], binary: [] as LoadResult[], grpc: [] as LoadResult[] };
   const raw: number[] = [];
   const modelBytes = readFileSync(work.adaptedModel);
   for (let i = 0; i < REPEATS; i++) {
     loads.json.push(await load(v2JsonBody));
     loads.binary.push(await load(binaryBody));
+    loads.grpc.push(await grpc());
     raw.push(await rawRowsPerSecond(modelBytes, 32, 3));
     console.log(
-      `  V2 REST ${i + 1}/${REPEATS}: JSON tensors ${(loads.json[i].reqPerSec * 32).toFixed(0)} rows/s, binary ${(loads.binary[i].reqPerSec * 32).toFixed(0)} rows/s vs raw ${raw[i].toFixed(0)} rows/s`,
+      `  V2 ${i + 1}/${REPEATS}: REST JSON tensors ${(loads.json[i].reqPerSec * 32).toFixed(0)} rows/s, REST binary ${(loads.binary[i].reqPerSec * 32).toFixed(0)} rows/s, gRPC raw ${(loads.grpc[i].reqPerSec * 32).toFixed(0)} rows/s vs raw ${raw[i].toFixed(0)} rows/s`,
     );
   }
   const figures = (l: LoadResult[]): BatchFigures => ({
@@ -440,6 +454,7 @@ async function measureOpenInference(
     rawRowsPerSec: spread(raw),
     restJson: figures(loads.json),
     restBinary: figures(loads.binary),
+    grpc: figures(loads.grpc),
     raw,
   };
 }

@@ -15,6 +15,8 @@ const live = new Set<Server>();
 export class Server {
   /** Spawn to first `GET /ready` 200; 0 for the bench's own baselines, which only say that they listen. */
   readyMs = 0;
+  /** The service's gRPC port (Server.service only). */
+  grpcPort?: number;
   private stopped = false;
 
   private constructor(
@@ -52,26 +54,34 @@ export class Server {
     env: Record<string, string> = {},
   ): Promise<Server> {
     const port = await freePort();
-    return Server.start(label, process.execPath, [join(ROOT, 'dist/apps/inference-api/src/main.js')], {
-      port,
-      logFile,
-      ready: '/ready',
-      env: {
-        NODE_ENV: 'production',
-        HOST: '127.0.0.1',
-        PORT: String(port),
-        // Services run side by side: each its own gRPC port too, not the default 8081 (`env` may name one).
-        GRPC_PORT: String(await freePort()),
-        API_KEYS: API_KEY,
-        MODEL_REPOSITORY: repository,
-        DEFAULT_MODEL: 'seed_gbc',
-        // Each instance its own folders: instances running side by side must not share one host's log file.
-        PREDICTION_LOG_DIR: join(dataDir, 'predictions'),
-        DRIFT_REPORT_DIR: join(dataDir, 'reports'),
-        DRIFT_SCHEDULE_ENABLED: 'false',
-        ...env,
+    const grpcPort = env.GRPC_PORT !== undefined ? Number(env.GRPC_PORT) : await freePort();
+    const server = await Server.start(
+      label,
+      process.execPath,
+      [join(ROOT, 'dist/apps/inference-api/src/main.js')],
+      {
+        port,
+        logFile,
+        ready: '/ready',
+        env: {
+          NODE_ENV: 'production',
+          HOST: '127.0.0.1',
+          PORT: String(port),
+          // Services run side by side: each its own gRPC port too, not the default 8081 (`env` may name one).
+          GRPC_PORT: String(grpcPort),
+          API_KEYS: API_KEY,
+          MODEL_REPOSITORY: repository,
+          DEFAULT_MODEL: 'seed_gbc',
+          // Each instance its own folders: instances running side by side must not share one host's log file.
+          PREDICTION_LOG_DIR: join(dataDir, 'predictions'),
+          DRIFT_REPORT_DIR: join(dataDir, 'reports'),
+          DRIFT_SCHEDULE_ENABLED: 'false',
+          ...env,
+        },
       },
-    });
+    );
+    server.grpcPort = grpcPort;
+    return server;
   }
 
   /** A comparison server from bench/: `bare-server.ts` (node:http) or `nest-floor.ts` (minimal Nest). */

@@ -1,6 +1,7 @@
-import { readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { accessSync, constants, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { join, resolve } from 'node:path';
+import { delimiter, join, resolve } from 'node:path';
 import { InferenceSession, Tensor } from 'onnxruntime-node';
 
 /* Settings, inputs and small helpers shared by the pieces of `npm run bench`. */
@@ -81,4 +82,39 @@ export async function rawRowsPerSecond(
   }
   await session.release();
   return (runs * batch) / ((performance.now() - started) / 1000);
+}
+
+/** An executable on PATH, or undefined. */
+export function findExecutable(name: string): string | undefined {
+  for (const dir of (process.env.PATH ?? '').split(delimiter)) {
+    const path = join(dir, name);
+    try {
+      accessSync(path, constants.X_OK);
+      return path;
+    } catch {
+      // not in this directory
+    }
+  }
+  return undefined;
+}
+
+/**
+ * `executable` from PATH, else installed from the Debian package that has it when running as root with apt
+ * (`apt-get update` once if the first try fails); undefined when neither works.
+ */
+export function findOrInstall(executable: string, debianPackage: string): string | undefined {
+  const found = findExecutable(executable);
+  if (found || process.getuid?.() !== 0 || !findExecutable('apt-get')) return found;
+  console.log(`bench: ${executable} is missing; installing it with apt-get install -y ${debianPackage}`);
+  const apt = (args: string[]) =>
+    spawnSync('apt-get', args, {
+      stdio: ['ignore', 'ignore', 'inherit'],
+      env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
+      timeout: 300_000,
+    }).status === 0;
+  if (!apt(['install', '-y', '--no-install-recommends', debianPackage])) {
+    apt(['update']);
+    apt(['install', '-y', '--no-install-recommends', debianPackage]);
+  }
+  return findExecutable(executable);
 }
