@@ -58,8 +58,12 @@ export class ModelsController {
   }
 }
 
+/** `instances[i]` for the most rows a request may usually carry, made once: every request needs its rows' names. */
+const INSTANCE_PATHS = Array.from({ length: 256 }, (_, i) => `instances[${i}]`);
+
 /** How each instance is named in error messages. */
 export function instancePaths(instances: readonly unknown[]): string[] {
+  if (instances.length <= INSTANCE_PATHS.length) return INSTANCE_PATHS.slice(0, instances.length);
   return instances.map((_, i) => `instances[${i}]`);
 }
 
@@ -89,21 +93,22 @@ export function kservePredictResponseJson({ model, predictions }: PredictionResu
   const first = predictions[0];
   const labels = first?.task === 'classification' ? Object.keys(first.probabilities) : [];
   const quoted = labels.map((label) => (PLAIN_KEY.test(label) ? `"${label}":` : `${JSON.stringify(label)}:`));
-  let out = '{"predictions":[';
+  // One string per row, joined once: appending row after row made a chain of partial strings to flatten.
+  const rows = new Array<string>(predictions.length);
   for (let i = 0; i < predictions.length; i++) {
     const p = predictions[i];
-    if (i > 0) out += ',';
     if (p.task === 'regression') {
-      out += `{"value":${typeof p.value === 'number' ? jsonNumber(p.value) : jsonNumbers(p.value)}}`;
+      rows[i] = `{"value":${typeof p.value === 'number' ? jsonNumber(p.value) : jsonNumbers(p.value)}}`;
       continue;
     }
     let probabilities = '';
     for (let j = 0; j < labels.length; j++) {
       probabilities += `${j === 0 ? '' : ','}${quoted[j]}${jsonNumber(p.probabilities[labels[j]])}`;
     }
-    out += `{"label":${jsonScalar(p.label)},"probability":${jsonNumber(p.probability)},"probabilities":{${probabilities}}}`;
+    rows[i] =
+      `{"label":${jsonScalar(p.label)},"probability":${jsonNumber(p.probability)},"probabilities":{${probabilities}}}`;
   }
-  return `${out}],"model_name":${JSON.stringify(model.name)},"model_version":${JSON.stringify(model.version)}}`;
+  return `{"predictions":[${rows.join(',')}],"model_name":${JSON.stringify(model.name)},"model_version":${JSON.stringify(model.version)}}`;
 }
 
 function describeModel({ name, version, ready, model }: ModelStatus): ModelDescription {

@@ -40,7 +40,7 @@ function classify(
     );
   }
   const predicted = head.labelOutput !== undefined ? matrix(outputs, head.labelOutput, rows) : undefined;
-  const { keys, properties, graphIndex, numberIndex } = labelLookup(head);
+  const { keys, properties, template, graphIndex, numberIndex } = labelLookup(head);
 
   const predictions = new Array<ClassPrediction>(rows);
   for (let row = 0; row < rows; row++) {
@@ -60,7 +60,8 @@ function classify(
     }
     // Integer-like keys are enumerated in ascending order by JavaScript whatever the insertion order;
     // scikit-learn sorts its classes, so for its models this is label order too.
-    const byLabel: Record<string, number> = {};
+    // A copy of the template has the final shape at once: an empty object grown key by key costs several times more.
+    const byLabel: Record<string, number> = { ...template };
     for (let column = 0; column < keys.length; column++) byLabel[properties[column]] = probabilities[column];
     predictions[row] = {
       task: 'classification',
@@ -80,6 +81,8 @@ interface LabelLookup {
    * as an element without converting the string on every row.
    */
   properties: Array<string | number>;
+  /** An object with every key, each 0: what `probabilities` objects are copied from. */
+  template: Readonly<Record<string, number>>;
   /** Position of each label as the graph's label output names it (by position where the two differ). */
   graphIndex: Map<string, number>;
   /** The same for a numeric label output (int64 arrives as BigInt): no string made per row. */
@@ -100,6 +103,7 @@ function labelLookup(head: ClassifierOutputs): LabelLookup {
     found = {
       keys,
       properties: keys.map((key) => (ARRAY_INDEX.test(key) ? Number(key) : key)),
+      template: Object.fromEntries(keys.map((key) => [key, 0])),
       graphIndex: new Map(graphLabels.map((label, index) => [String(label), index])),
       numberIndex: new Map(
         graphLabels.flatMap((label, index): Array<[number, number]> => {
