@@ -36,8 +36,8 @@ COPY tsconfig.json tsconfig.build.json nest-cli.json ./
 COPY apps ./apps
 COPY libs ./libs
 # tsc to dist/, then esbuild to dist/bundle/: the server and the CLI in one file, with stubs at the usual paths
-# (dist/apps/*/src/main.js), and dist/bundle.externals.json naming the packages left out of it (bundle.mjs).
-COPY bundle.mjs ./
+# (dist/apps/*/src/main.js), and dist/bundle.externals.json naming the packages left out of it (scripts/bundle.mjs).
+COPY scripts/bundle.mjs ./scripts/
 RUN npm run build:bundle
 
 FROM ${NODE_IMAGE} AS node
@@ -86,8 +86,8 @@ RUN set -eux; \
     rm -f package-lock.json .npmrc
 # The rest of node_modules is inside the bundle: keep only the packages it leaves out, and their dependencies.
 COPY --from=build /app/dist/bundle.externals.json ./
-COPY bundle.mjs ./
-RUN node bundle.mjs modules /app bundle.externals.json /runtime
+COPY scripts/bundle.mjs ./scripts/
+RUN node scripts/bundle.mjs modules /app bundle.externals.json /runtime
 
 FROM ${RUNTIME_IMAGE} AS runtime
 
@@ -112,7 +112,7 @@ COPY models ./models
 # The Open Inference Protocol's .proto (and its license), read at start-up by the gRPC server: found by walking up
 # from dist/bundle.js to /app/proto.
 COPY proto ./proto
-# The bundle (bundle.mjs): `node dist/apps/inference-api/src/main.js` and `node dist/apps/ml-cli/src/main.js`
+# The bundle (scripts/bundle.mjs): `node dist/apps/inference-api/src/main.js` and `node dist/apps/ml-cli/src/main.js`
 # start the server and the CLI as in a tsc build.
 COPY --from=build /app/dist/bundle ./dist
 

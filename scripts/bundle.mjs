@@ -1,7 +1,7 @@
 // The container image's JavaScript and node_modules (see the Dockerfile). The developer path (`npm start`,
 // `npm test`, Jest, ts-node) never uses this file.
 //
-// `node bundle.mjs` (`npm run build:bundle` runs tsc first): bundles what tsc wrote to dist/ into dist/bundle/,
+// `node scripts/bundle.mjs` (`npm run build:bundle` runs tsc first): bundles what tsc wrote to dist/ into dist/bundle/,
 // which the image copies to /app/dist, so the usual commands work there unchanged:
 //
 //   bundle.js                       the server and the CLI in one file; each runs only when asked for, and they
@@ -24,7 +24,7 @@
 // The service's own .proto (proto/open_inference_grpc.proto) is not JavaScript: the image copies proto/ beside
 // dist/, where the server finds it by walking up from bundle.js.
 //
-// `node bundle.mjs modules <app dir> <externals.json> <out dir>`: of an installed production tree
+// `node scripts/bundle.mjs modules <app dir> <externals.json> <out dir>`: of an installed production tree
 // (<app dir>/node_modules), copies only those packages and what they depend on to <out dir>/node_modules, at the
 // same paths so Node resolves them as in the full tree. Fails if a required dependency is not installed.
 //
@@ -65,7 +65,8 @@ const readJson = (file) => JSON.parse(readFileSync(file, 'utf8'));
 
 async function bundle() {
   const { build } = await import('esbuild');
-  const root = dirname(fileURLToPath(import.meta.url));
+  // The repository's root, one level above scripts/.
+  const root = dirname(dirname(fileURLToPath(import.meta.url)));
   const dist = join(root, 'dist');
   const out = join(dist, 'bundle');
   const SERVER = 'apps/inference-api/src/main.js';
@@ -113,7 +114,7 @@ async function bundle() {
   ]);
 
   const stub = (what, call) =>
-    `'use strict';\n// ${what}: bundled with the rest in dist/bundle.js (bundle.mjs).\nrequire('../../../bundle.js').${call}();\n`;
+    `'use strict';\n// ${what}: bundled with the rest in dist/bundle.js (scripts/bundle.mjs).\nrequire('../../../bundle.js').${call}();\n`;
   for (const [file, text] of [
     [SERVER, stub('The server', 'server')],
     [CLI, stub('The CLI', 'cli')],
@@ -191,6 +192,8 @@ const [command, ...args] = process.argv.slice(2);
 if (command === undefined) await bundle();
 else if (command === 'modules' && args.length === 3) modules(...args);
 else {
-  console.error('usage: node bundle.mjs | node bundle.mjs modules <app dir> <externals.json> <out dir>');
+  console.error(
+    'usage: node scripts/bundle.mjs | node scripts/bundle.mjs modules <app dir> <externals.json> <out dir>',
+  );
   process.exit(2);
 }
