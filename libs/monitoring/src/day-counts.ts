@@ -4,23 +4,26 @@ import {
   addCounts,
   BinCounter,
   COUNTS_FORMAT,
+  CountSummaryFile,
   countsKey,
   ModelCounts,
-  readCountSummary,
   unbinned,
-  writeCountSummary,
 } from './count-summary';
-import { readLines } from './log-files';
 import { LoggedPrediction, observedOutput, parseRecords } from './log-record';
+import type { LogStore } from './log-store';
 import type { ObservedOutput } from './reference-profile';
 import type { Segment } from './recorded-rows';
-import { ReferenceProfiles } from './reference-profiles';
+import type { ReferenceProfiles } from './reference-profiles';
+
+/** Where the counts find a model version's reference profile (ReferenceProfiles; a spec's own). */
+export type ReferenceLookup = Pick<ReferenceProfiles, 'forModel'>;
 
 /** What this process knows about one day's log file of its own. */
 export interface DayFile {
   day: string;
-  logPath: string;
-  countsPath: string;
+  /** The log's and its summary's names in the LogStore. */
+  logName: string;
+  countsName: string;
   /** Bytes of the file that are whole lines, all counted in `counts`. */
   bytes: number;
   counts: Map<string, ModelCounts>;
@@ -28,7 +31,13 @@ export interface DayFile {
   dirty: boolean;
 }
 
-/** Where a logged row is counted: the counts, and the bins (none: the row is only counted in `n`). */
+/*
+ * Counting rows is the same for the writer (counts made as rows are recorded, and after they are written) and the
+ * readers (counts made from the lines, PredictionLogReader): the helpers below decide how a row is counted and when
+ * a summary stands for its log, for both.
+ */
+
+/** Where a row is counted: the counts, and the bins (none: the row is only counted in `n`). */
 export interface CountTarget {
   entry: ModelCounts;
   counter?: BinCounter;
@@ -55,6 +64,44 @@ export function countBatch(target: CountTarget, batch: AnsweredBatch, logged: bo
     countRow(target, batch.rows[i], observedOutput(batch.predictions[i]), logged);
 }
 
+/** Counts the rows of the lines into the targets `targetOf` names (none: the row is skipped). */
+export async function countLines(
+  lines: AsyncIterable<string>,
+  targetOf: (record: LoggedPrediction) => CountTarget | undefined | Promise<CountTarget | undefined>,
+): Promise<void> {
+  for await (const line of lines) {
+    for (const record of parseRecords(line)) {
+      const found = targetOf(record);
+      // Readers name their target at once: no await (and microtask) per row for them.
+      const target = found instanceof Promise ? await found : found;
+      if (target) countRow(target, record.features, record);
+    }
+  }
+}
+
+/** Counts made from the lines of a sampled log, or from fewer logged rows than counted: a sample's counts. */
+export function fromSample(counts: ModelCounts): boolean {
+  return counts.logged < counts.n || counts.from_sample === true;
+}
+
+/**
+ * A summary is the one of this day and host's log, and covers no more than the `size` bytes it holds (undefined:
+ * a compressed log, covered whole): lines after `log_bytes` are counted from the log.
+ */
+export function summaryCovers(
+  summary: CountSummaryFile | undefined,
+  day: string,
+  host: string,
+  size: number | undefined,
+): summary is CountSummaryFile {
+  return (
+    summary !== undefined &&
+    summary.day === day &&
+    summary.host === host &&
+    (size === undefined || summary.log_bytes <= size)
+  );
+}
+
 /**
  * The count summaries of this process's day files, and how they stay exact: which bins each model version's rows
  * are counted on (its reference profile, looked up once per flush), what is added after an append, counting again
@@ -66,9 +113,10 @@ export class DayCounts {
   private readonly badReferences = new Set<string>();
 
   constructor(
-    private readonly profiles: ReferenceProfiles,
+    private readonly profiles: ReferenceLookup,
     private readonly host: string,
     private readonly logger: Logger,
+    private readonly store: LogStore,
   ) {}
 
   /** A flush looks each reference up again: one changed since the last flush is seen. */
@@ -82,13 +130,13 @@ export class DayCounts {
    * @param size the file's size once its torn tail was cut
    */
   async load(file: DayFile, size: number): Promise<void> {
-    const summary = await readCountSummary(file.countsPath);
-    if (summary && summary.day === file.day && summary.host === this.host && summary.log_bytes <= size) {
+    const summary = await this.store.readSummary(file.countsName);
+    if (summaryCovers(summary, file.day, this.host, size)) {
       for (const counts of summary.models) file.counts.set(countsKey(counts.model, counts.version), counts);
       file.bytes = summary.log_bytes;
     }
     if (file.bytes < size) {
-      await countLines(file.logPath, file.bytes, size, (record) =>
+      await countLines(this.store.readLines(file.logName, file.bytes, size), (record) =>
         this.entryFor(file, record.model, record.version),
       );
       file.bytes = size;
@@ -136,7 +184,7 @@ export class DayCounts {
       }
     }
     if (recount.size === 0) return;
-    await countLines(file.logPath, start, file.bytes, (record) =>
+    await countLines(this.store.readLines(file.logName, start, file.bytes), (record) =>
       recount.has(countsKey(record.model, record.version))
         ? targets.get(countsKey(record.model, record.version))
         : undefined,
@@ -144,8 +192,9 @@ export class DayCounts {
     for (const [key, fromSample] of recount) if (fromSample) targets.get(key)!.entry.from_sample = true;
   }
 
+  /** Writes the file's summary: its counts, and how many of the log's bytes they cover. */
   save(file: DayFile): Promise<void> {
-    return writeCountSummary(file.countsPath, {
+    return this.store.writeSummary(file.countsName, {
       format: COUNTS_FORMAT,
       day: file.day,
       host: this.host,
@@ -153,6 +202,15 @@ export class DayCounts {
       updated_at: new Date().toISOString(),
       models: [...file.counts.values()],
     });
+  }
+
+  /**
+   * Whether the saved summary covers the whole log, as a closed day's must before it is compressed (readers then
+   * trust it for the whole file); one that could not be saved lags its log.
+   */
+  async coverWholeLog(file: DayFile): Promise<boolean> {
+    const summary = await this.store.readSummary(file.countsName);
+    return summary !== undefined && summary.log_bytes === (await this.store.size(file.logName));
   }
 
   /**
@@ -167,11 +225,11 @@ export class DayCounts {
     if (existing && existing.bins === (counter?.hash ?? null)) return { entry: existing, counter };
     const entry = counter ? counter.empty(model, version) : unbinned(model, version);
     if (existing && file.bytes > 0) {
-      await countLines(file.logPath, 0, file.bytes, (record) =>
+      await countLines(this.store.readLines(file.logName, 0, file.bytes), (record) =>
         record.model === model && record.version === version ? { entry, counter } : undefined,
       );
       // The lines hold only the rows sampling kept: the counts on the new bins are those of a sample.
-      if (existing.logged < existing.n || existing.from_sample) entry.from_sample = true;
+      if (fromSample(existing)) entry.from_sample = true;
     }
     file.counts.set(key, entry);
     return { entry, counter };
@@ -194,20 +252,5 @@ export class DayCounts {
       this.references.set(key, found);
     }
     return found;
-  }
-}
-
-/** Counts the rows of the lines in bytes [start, end) of a log file into the targets `targetOf` names (none: skipped). */
-async function countLines(
-  path: string,
-  start: number,
-  end: number,
-  targetOf: (record: LoggedPrediction) => CountTarget | undefined | Promise<CountTarget | undefined>,
-): Promise<void> {
-  for await (const line of readLines(path, start, end)) {
-    for (const record of parseRecords(line)) {
-      const target = await targetOf(record);
-      if (target) countRow(target, record.features, record);
-    }
   }
 }

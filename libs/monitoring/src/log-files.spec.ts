@@ -2,7 +2,6 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
-  capLogFolder,
   compressedLogFileName,
   compressLog,
   countsFileName,
@@ -15,8 +14,9 @@ import {
   readLines,
   removePartials,
   restoreLog,
-  settleBothForms,
 } from './log-files';
+import { capLogFolder, settleBothForms } from './log-housekeeping';
+import { DiskLogStore } from './log-store';
 
 describe('processHost', () => {
   it('is the host name for a single process, and names the HTTP worker slot in a cluster', () => {
@@ -55,7 +55,7 @@ describe('capLogFolder', () => {
   it('deletes the oldest days’ logs first, every host’s, until the folder fits, keeping every summary', async () => {
     const dir = folder();
     // 10 logs of 1,000 bytes and 10 summaries of 2; the cap leaves room for 6 logs.
-    const { deleted, bytes } = await capLogFolder(dir, 6_100, today);
+    const { deleted, bytes } = await capLogFolder(new DiskLogStore(dir), 6_100, today);
     expect(deleted.map((file) => file.name)).toEqual([
       logFileName(day(-5), 'a'),
       logFileName(day(-5), 'b'),
@@ -71,7 +71,7 @@ describe('capLogFolder', () => {
 
   it('never deletes today’s or yesterday’s logs, even when the folder stays over the cap', async () => {
     const dir = folder();
-    const { deleted, bytes } = await capLogFolder(dir, 0, today);
+    const { deleted, bytes } = await capLogFolder(new DiskLogStore(dir), 0, today);
     expect(deleted.map((file) => file.day)).toEqual([day(-5), day(-5), day(-4), day(-4), day(-3), day(-3)]);
     expect(bytes).toBe(4_020);
     expect(readdirSync(dir)).toEqual(
@@ -81,9 +81,12 @@ describe('capLogFolder', () => {
 
   it('only measures without a cap, and counts only the files still there', async () => {
     const dir = folder();
-    expect(await capLogFolder(dir, Infinity, today)).toEqual({ deleted: [], bytes: 10_020 });
+    expect(await capLogFolder(new DiskLogStore(dir), Infinity, today)).toEqual({
+      deleted: [],
+      bytes: 10_020,
+    });
     rmSync(join(dir, logFileName(day(-5), 'a')));
-    const { deleted, bytes } = await capLogFolder(dir, 8_020, today);
+    const { deleted, bytes } = await capLogFolder(new DiskLogStore(dir), 8_020, today);
     expect(deleted.map((file) => file.name)).toEqual([logFileName(day(-5), 'b')]);
     expect(bytes).toBe(8_020);
   });
@@ -138,7 +141,7 @@ describe('compressed days', () => {
     await compressLog(path);
     writeFileSync(path, `${lines.join('\n')}\n`);
     expect(readableLogs(await listLogFiles(dir))).toHaveLength(1);
-    await settleBothForms(dir, 'a');
+    await settleBothForms(new DiskLogStore(dir), 'a');
     expect(readdirSync(dir)).toEqual([compressedLogFileName('2026-11-20', 'a')]);
     expect(await read(gz)).toEqual(lines);
   });

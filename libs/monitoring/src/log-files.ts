@@ -16,6 +16,9 @@ import { createGunzip, createGzip } from 'node:zlib';
  *   <dir>/<YYYY-MM-DD>.<host>.counts.json   bin counts of that file's rows (see count-summary.ts)
  *
  * With several HTTP workers, `<host>` is `<host name>-<worker>` (processHost): one writer per file.
+ *
+ * The functions below are the disk's side of it, used through DiskLogStore (log-store.ts); what to delete when
+ * (retention, the size cap) is decided over any LogStore in log-housekeeping.ts.
  */
 export const LOG_SUFFIX = '.jsonl';
 export const COMPRESSED_SUFFIX = '.jsonl.gz';
@@ -143,61 +146,6 @@ export async function* readLines(path: string, start = 0, end?: number): AsyncGe
   }
 }
 
-/** Deletes log and count files of days before `oldestKept`; returns how many went. */
-export async function deleteDaysBefore(dir: string, oldestKept: string): Promise<number> {
-  let removed = 0;
-  for (const file of await listLogFiles(dir)) {
-    if (file.day >= oldestKept) continue;
-    await rm(join(dir, file.name), { force: true });
-    removed++;
-  }
-  return removed;
-}
-
-/** A log file the disk cap deleted. */
-export interface DeletedLog {
-  name: string;
-  day: string;
-  bytes: number;
-}
-
-/**
- * Deletes the oldest days' logs, every host's, until the folder's log and count files fit in `maxBytes`
- * (PREDICTION_LOG_MAX_BYTES; Infinity only measures). Never a log of `today` or the day before, which writers may
- * still append to, and never a count summary: they are small, and drift over a deleted day stays exact with them.
- * Replicas sharing the folder may race to delete the same file: the one that finds it gone leaves it out.
- * Returns what it deleted and the folder's size after.
- */
-export async function capLogFolder(
-  dir: string,
-  maxBytes: number,
-  today: string,
-): Promise<{ deleted: DeletedLog[]; bytes: number }> {
-  const files = await Promise.all(
-    (await listLogFiles(dir)).map(async (file) => ({
-      ...file,
-      bytes: (await sizeOf(join(dir, file.name))) ?? 0,
-    })),
-  );
-  let bytes = files.reduce((total, file) => total + file.bytes, 0);
-  const yesterday = dayOf(new Date(Date.parse(`${today}T00:00:00Z`) - 24 * 60 * 60 * 1000));
-  const deletable = files
-    .filter((file) => file.kind === 'log' && file.day < yesterday)
-    .sort((a, b) => (a.day === b.day ? (a.name < b.name ? -1 : 1) : a.day < b.day ? -1 : 1));
-  const deleted: DeletedLog[] = [];
-  for (const { name, day, bytes: size } of deletable) {
-    if (bytes <= maxBytes) break;
-    try {
-      await rm(join(dir, name));
-      deleted.push({ name, day, bytes: size });
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-    }
-    bytes -= size;
-  }
-  return { deleted, bytes };
-}
-
 /**
  * The log files readers should read: one per day and host. Both forms of a day exist only between the two last
  * steps of compressLog or restoreLog, when they hold the same lines; the plain one is read.
@@ -269,18 +217,5 @@ export async function removePartials(dir: string, host: string): Promise<void> {
     if (!name.endsWith(PARTIAL_SUFFIX)) continue;
     const parsed = parseLogFileName(name.slice(0, -PARTIAL_SUFFIX.length));
     if (parsed?.kind === 'log' && parsed.host === host) await rm(join(dir, name), { force: true });
-  }
-}
-
-/**
- * Both forms of a day after a crash between compressLog's (or restoreLog's) rename and its removal: they hold the
- * same lines, and the compressed one stays.
- */
-export async function settleBothForms(dir: string, host: string): Promise<void> {
-  const files = await listLogFiles(dir);
-  for (const file of files) {
-    if (file.kind !== 'log' || file.compressed || file.host !== host) continue;
-    if (files.some((f) => f.compressed && f.day === file.day && f.host === host))
-      await rm(join(dir, file.name));
   }
 }

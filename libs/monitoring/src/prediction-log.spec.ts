@@ -1,5 +1,13 @@
-import { AppConfig } from '@app/config';
+/**
+ * The prediction log end to end on real files (DiskLogStore): what it writes, how its summaries and the readers
+ * agree, and how it rides out a disk that goes away. Longer than ~300 lines on purpose: every scenario shares the
+ * set-up below and reads the files back as an operator would, and they prove the real store. The log's logic
+ * piece by piece, on a MemoryLogStore, is in prediction-log.in-memory.spec.ts, day-counts.spec.ts and
+ * log-store.spec.ts.
+ */
+import { AppConfig, validateEnvironment } from '@app/config';
 import { AnsweredBatch } from '@app/inference';
+import { ConfigService } from '@nestjs/config';
 import {
   existsSync,
   mkdirSync,
@@ -14,20 +22,22 @@ import { join, resolve } from 'node:path';
 import { sampleRows, seedTrainingRows, shiftFeatures } from '../../../test/support/monitoring-data';
 import { BinCounter, countsKey, readCountSummary } from './count-summary';
 import { buildDriftReport, DriftInputs } from './drift-report';
+import type { ReferenceLookup } from './day-counts';
 import { countsFileName, dayOf, logFileName } from './log-files';
 import { observedOutput, parseRecords } from './log-record';
-import { MonitoringMetrics } from './monitoring-metrics';
-import { FLUSH_AT_ROWS, MAX_PENDING_ROWS, PredictionLog } from './prediction-log';
+import { DiskLogStore } from './log-store';
+import { FLUSH_AT_ROWS, MAX_PENDING_ROWS, PredictionLog, PredictionLogMetrics } from './prediction-log';
 import { SEGMENT_ROWS } from './recorded-rows';
 import { countLogDays } from './prediction-log-reader';
 import { parseReferenceProfile } from './reference-profile';
-import { LoadedReference, ReferenceProfiles } from './reference-profiles';
+import { LoadedReference } from './reference-profiles';
 
 const REFERENCE_PATH = resolve(__dirname, '../../../models/seed_gbc/1/reference.json');
 const profile = parseReferenceProfile(readFileSync(REFERENCE_PATH, 'utf8'), REFERENCE_PATH);
 const reference: LoadedReference = { path: REFERENCE_PATH, profile, counter: new BinCounter(profile) };
 const TODAY = dayOf(new Date());
 
+/** The app's own configuration, validated as at boot, from these variables. */
 function config(env: Record<string, unknown>): AppConfig {
   const values: Record<string, unknown> = {
     PREDICTION_LOG_ENABLED: true,
@@ -35,24 +45,25 @@ function config(env: Record<string, unknown>): AppConfig {
     PREDICTION_LOG_RETENTION_DAYS: 30,
     ...env,
   };
-  return { get: (key: string) => values[key] } as unknown as AppConfig;
+  const variables = Object.fromEntries(Object.entries(values).map(([key, value]) => [key, String(value)]));
+  return new AppConfig(new ConfigService(validateEnvironment(variables)));
 }
 
 function fakeMetrics() {
   const seen = { written: 0, errors: 0, dropped: 0, deletedBytes: 0, diskBytes: -1 };
-  const metrics = {
-    recordsWritten: (n: number) => (seen.written += n),
-    writeFailed: () => seen.errors++,
-    recordsDropped: (n: number) => (seen.dropped += n),
-    logDeleted: (bytes: number) => (seen.deletedBytes += bytes),
-    logFolderMeasured: (bytes: number) => (seen.diskBytes = bytes),
-  } as unknown as MonitoringMetrics;
+  const metrics: PredictionLogMetrics = {
+    recordsWritten: (n) => void (seen.written += n),
+    writeFailed: () => void seen.errors++,
+    recordsDropped: (n) => void (seen.dropped += n),
+    logDeleted: (bytes) => void (seen.deletedBytes += bytes),
+    logFolderMeasured: (bytes) => void (seen.diskBytes = bytes),
+  };
   return { metrics, seen };
 }
 
 /** A reference that can appear (or change) while the log runs. */
-function profiles(current: { value?: LoadedReference }): ReferenceProfiles {
-  return { forModel: () => Promise.resolve(current.value) } as unknown as ReferenceProfiles;
+function profiles(current: { value?: LoadedReference }): ReferenceLookup {
+  return { forModel: () => Promise.resolve(current.value) };
 }
 
 function batch(rows: number[][], at = new Date(), requestId = 'req-1'): AnsweredBatch {
@@ -78,7 +89,13 @@ function startLog(
   env = {},
 ) {
   const { metrics, seen } = fakeMetrics();
-  const log = new PredictionLog(config({ PREDICTION_LOG_DIR: dir, ...env }), metrics, profiles(ref), host);
+  const log = new PredictionLog(
+    config({ PREDICTION_LOG_DIR: dir, ...env }),
+    metrics,
+    profiles(ref),
+    new DiskLogStore(dir),
+    host,
+  );
   return { log, seen };
 }
 
@@ -378,12 +395,13 @@ describe('PredictionLog', () => {
     log.record(batch(traffic.slice(0, 20)));
     await log.flush();
     const path = join(dir, logFileName(TODAY, 'replica-a'));
-    const extra = startLog(tmp('plog-x-'), 'replica-a').log;
+    const extraDir = tmp('plog-x-');
+    const extra = startLog(extraDir, 'replica-a').log;
     extra.record(batch(traffic.slice(20, 30)));
     await extra.flush();
     writeFileSync(
       path,
-      readFileSync(path, 'utf8') + readFileSync(join(extra['dir'], logFileName(TODAY, 'replica-a')), 'utf8'),
+      readFileSync(path, 'utf8') + readFileSync(join(extraDir, logFileName(TODAY, 'replica-a')), 'utf8'),
     );
 
     const read = await countLogDays(dir, 'seed_gbc', '1', reference.counter, [TODAY]);

@@ -9,30 +9,15 @@ import {
   OnApplicationShutdown,
   Optional,
 } from '@nestjs/common';
-import { mkdir, open, truncate } from 'node:fs/promises';
-import { join } from 'node:path';
-import {
-  capLogFolder,
-  compressedLogFileName,
-  compressLog,
-  countsFileName,
-  cutTornTail,
-  dayOf,
-  defaultHost,
-  deleteDaysBefore,
-  logFileName,
-  listLogFiles,
-  removePartials,
-  restoreLog,
-  sanitizeHost,
-  settleBothForms,
-  sizeOf,
-} from './log-files';
+import { DayCounts, type ReferenceLookup } from './day-counts';
+import { DayFiles } from './day-files';
+import { dayOf, defaultHost, sanitizeHost } from './log-files';
+import { capLogFolder, deleteDaysBefore, settleBothForms } from './log-housekeeping';
+import { LogStore } from './log-store';
 import { MonitoringMetrics } from './monitoring-metrics';
-import { readCountSummary } from './count-summary';
-import { DayCounts, DayFile } from './day-counts';
 import { RecordedRows, Segment } from './recorded-rows';
 import { ReferenceProfiles } from './reference-profiles';
+import { WriteFailureLines } from './write-failures';
 
 /** Overrides the host name in file names (specs simulate several replicas in one process). */
 export const PREDICTION_LOG_HOST = Symbol('PREDICTION_LOG_HOST');
@@ -49,10 +34,13 @@ export const MAX_PENDING_ROWS = 50_000;
  */
 export const FLUSH_AT_ROWS = 8_192;
 
-/** A failing disk fails every flush: one error line per this interval, with the count of those not logged. */
-const ERROR_LOG_INTERVAL_MS = 30_000;
-
 const DAY_MS = 24 * 60 * 60 * 1000;
+
+/** What the log tells the metrics: written, failed, dropped, deleted, measured. */
+export type PredictionLogMetrics = Pick<
+  MonitoringMetrics,
+  'recordsWritten' | 'writeFailed' | 'recordsDropped' | 'logDeleted' | 'logFolderMeasured'
+>;
 
 /**
  * The prediction log: every answered request becomes one JSON line, with its rows, in `<dir>/<day>.<host>.jsonl`,
@@ -62,12 +50,15 @@ const DAY_MS = 24 * 60 * 60 * 1000;
  * PREDICTION_LOG_FLUSH_MS (sooner past FLUSH_AT_ROWS) with one append per file, and shutdown writes the rest after
  * the HTTP server has drained. A failing disk never reaches a prediction: it is counted, logged at most every
  * 30 s, and the rows wait (bounded) for the next flush.
+ *
+ * This class is the buffer's hand-off to the disk, one writer at a time, and the folder's upkeep (retention, the
+ * size cap, compressing closed days). The files themselves are DayFiles', their count summaries DayCounts', and
+ * every byte goes through the LogStore.
  */
 @Injectable()
 export class PredictionLog implements PredictionSink, OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger(PredictionLog.name);
   private readonly enabled: boolean;
-  private readonly dir: string;
   private readonly host: string;
   private readonly flushMs: number;
   private readonly retentionDays: number;
@@ -76,37 +67,36 @@ export class PredictionLog implements PredictionSink, OnApplicationBootstrap, On
   private readonly maxBytes: number;
   /** Rows recorded and not yet written: lines encoded, rows counted. */
   private readonly recorded: RecordedRows;
+  private readonly counts: DayCounts;
+  private readonly files: DayFiles;
+  private readonly failureLines: WriteFailureLines;
   private timer?: NodeJS.Timeout;
   private chain: Promise<void> = Promise.resolve();
   private busy = false;
   private earlyFlushQueued = false;
   /** The last write failed: the disk may be gone, so rows wait for the timer's retry. */
   private failing = false;
-  private readonly files = new Map<string, DayFile>();
-  private readonly counts: DayCounts;
-  private lastErrorAt = Number.NEGATIVE_INFINITY;
-  private unloggedErrors = 0;
   private retentionDay?: string;
   /** compressClosedDay running: one at a time. */
   private compressing?: Promise<void>;
-  /** The day whose log is being compressed, outside the write queue; an append to that day waits for it. */
-  private compressingLog?: { day: string; done: Promise<unknown> };
 
   constructor(
     config: AppConfig,
-    private readonly metrics: MonitoringMetrics,
-    profiles: ReferenceProfiles,
+    @Inject(MonitoringMetrics) private readonly metrics: PredictionLogMetrics,
+    @Inject(ReferenceProfiles) profiles: ReferenceLookup,
+    private readonly store: LogStore,
     @Optional() @Inject(PREDICTION_LOG_HOST) host?: string,
   ) {
     this.enabled = config.get('PREDICTION_LOG_ENABLED');
-    this.dir = config.get('PREDICTION_LOG_DIR');
     this.flushMs = config.get('PREDICTION_LOG_FLUSH_MS');
     this.retentionDays = config.get('PREDICTION_LOG_RETENTION_DAYS');
     this.maxBytesText = config.get('PREDICTION_LOG_MAX_BYTES');
     this.maxBytes = this.maxBytesText === undefined ? Infinity : parseByteSize(this.maxBytesText);
     this.host = host === undefined ? defaultHost() : sanitizeHost(host);
     this.recorded = new RecordedRows(config.get('PREDICTION_LOG_SAMPLE_RATE') ?? 1);
-    this.counts = new DayCounts(profiles, this.host, this.logger);
+    this.counts = new DayCounts(profiles, this.host, this.logger, store);
+    this.files = new DayFiles(store, this.host, this.counts);
+    this.failureLines = new WriteFailureLines(this.logger);
   }
 
   /** The hot path: encodes and counts in memory; no I/O, no await, nothing that can throw into a prediction. */
@@ -135,11 +125,10 @@ export class PredictionLog implements PredictionSink, OnApplicationBootstrap, On
     // A crash may have left today's file with a torn last line: cut it now rather than at the first append; and a
     // compression cut short, its temporary file or both forms of a day.
     void this.enqueue(async () => {
-      await removePartials(this.dir, this.host);
-      await settleBothForms(this.dir, this.host);
+      await this.store.removePartials(this.host);
+      await settleBothForms(this.store, this.host);
       await this.retention();
-      const today = dayOf(new Date());
-      if ((await sizeOf(join(this.dir, logFileName(today, this.host)))) !== undefined) await this.open(today);
+      await this.files.openIfExists(dayOf(new Date()));
     });
   }
 
@@ -174,34 +163,27 @@ export class PredictionLog implements PredictionSink, OnApplicationBootstrap, On
     try {
       const today = dayOf(new Date());
       const waiting = this.recorded.days;
-      const closed = (await listLogFiles(this.dir)).find(
+      const closed = (await this.store.list()).find(
         (f) =>
           f.kind === 'log' && !f.compressed && f.host === this.host && f.day < today && !waiting.has(f.day),
       );
       if (closed === undefined) return;
       let ready = false;
       await this.enqueue(async () => {
-        const file = await this.open(closed.day);
-        const summary = await readCountSummary(file.countsPath);
         // A summary that could not be saved lags its log: the day waits for a later tick.
-        ready = summary !== undefined && summary.log_bytes === (await sizeOf(file.logPath));
-        if (ready) this.files.delete(closed.day);
+        ready = await this.files.readyToCompress(closed.day);
       });
-      if (!ready) return;
-      const done = compressLog(join(this.dir, closed.name));
-      this.compressingLog = { day: closed.day, done: done.catch(() => undefined) };
-      await done;
+      if (ready) await this.files.compress(closed.day);
     } catch (error) {
       this.writeFailed(error);
     } finally {
-      this.compressingLog = undefined;
       this.compressing = undefined;
     }
   }
 
   /** Measures the folder and, past PREDICTION_LOG_MAX_BYTES, deletes the oldest days' logs (see capLogFolder). */
   private async capFolder(): Promise<void> {
-    const { deleted, bytes } = await capLogFolder(this.dir, this.maxBytes, dayOf(new Date()));
+    const { deleted, bytes } = await capLogFolder(this.store, this.maxBytes, dayOf(new Date()));
     for (const file of deleted) {
       this.metrics.logDeleted(file.bytes);
       this.logger.warn(
@@ -247,69 +229,23 @@ export class PredictionLog implements PredictionSink, OnApplicationBootstrap, On
       start = end;
     }
     // Only yesterday and today can still get rows.
-    const yesterday = dayOf(new Date(Date.now() - DAY_MS));
-    for (const day of this.files.keys()) if (day < yesterday) this.files.delete(day);
+    this.files.forgetBefore(dayOf(new Date(Date.now() - DAY_MS)));
   }
 
   /** Appends the segments' lines to the day's file and adds their counts; returns how many rows were written. */
   private async append(day: string, segments: readonly Segment[]): Promise<number> {
-    let file = await this.open(day);
-    if (file.dirty) file = await this.recover(file);
+    const file = await this.files.forAppend(day);
     // Targets first: a changed reference recounts the rows already in the file, before these are added.
-    const entries = await this.counts.targetsFor(file, segments);
+    const targets = await this.counts.targetsFor(file, segments);
     const start = file.bytes;
-    try {
-      await appendChunks(
-        file.logPath,
-        segments.flatMap((segment) => segment.chunks.map((chunk) => chunk.bytes)),
-      );
-    } catch (error) {
-      file.dirty = true;
-      throw error;
-    }
-    file.bytes += segments.reduce((total, segment) => total + segment.bytes, 0);
+    await this.files.append(file, segments);
     this.recorded.written(segments);
-    await this.counts.addWritten(file, segments, entries, start);
-    for (const { entry, counter } of entries.values())
+    await this.counts.addWritten(file, segments, targets, start);
+    for (const { entry, counter } of targets.values())
       this.recorded.countOn(entry.model, entry.version, counter ?? null);
     // The rows are written; a summary that cannot be saved only makes readers read the log's tail.
     await this.counts.save(file).catch((error: unknown) => this.writeFailed(error));
     return segments.reduce((total, segment) => total + segment.logged, 0);
-  }
-
-  /** This process's view of a day file: created, its torn tail cut, its counts caught up with its lines. */
-  private async open(day: string): Promise<DayFile> {
-    const known = this.files.get(day);
-    if (known) return known;
-    await mkdir(this.dir, { recursive: true });
-    // Rows for a day already closed and compressed: back to the plain form, then appended as usual.
-    if (this.compressingLog?.day === day) await this.compressingLog.done;
-    const compressed = join(this.dir, compressedLogFileName(day, this.host));
-    if ((await sizeOf(compressed)) !== undefined) await restoreLog(compressed);
-    const file: DayFile = {
-      day,
-      logPath: join(this.dir, logFileName(day, this.host)),
-      countsPath: join(this.dir, countsFileName(day, this.host)),
-      bytes: 0,
-      counts: new Map(),
-      dirty: false,
-    };
-    await this.counts.load(file, await cutTornTail(file.logPath));
-    this.files.set(day, file);
-    return file;
-  }
-
-  /** After a failed append: cut off whatever part of it reached the file, or start over if the file is gone. */
-  private async recover(file: DayFile): Promise<DayFile> {
-    const size = await sizeOf(file.logPath);
-    if (size === undefined || size < file.bytes) {
-      // Replaced or truncated behind our back: what we counted is no longer there.
-      this.files.delete(file.day);
-      return this.open(file.day);
-    }
-    if (size > file.bytes) await truncate(file.logPath, file.bytes);
-    file.dirty = false;
-    return file;
   }
 
   /** Puts segments that could not be written back in front of those recorded since, in order. */
@@ -327,7 +263,7 @@ export class PredictionLog implements PredictionSink, OnApplicationBootstrap, On
     const today = dayOf(new Date());
     this.retentionDay = today;
     const oldestKept = dayOf(new Date(Date.now() - this.retentionDays * DAY_MS));
-    const removed = await deleteDaysBefore(this.dir, oldestKept);
+    const removed = await deleteDaysBefore(this.store, oldestKept);
     if (removed > 0)
       this.logger.log(`prediction log retention: removed ${removed} files from before ${oldestKept}`);
   }
@@ -335,29 +271,6 @@ export class PredictionLog implements PredictionSink, OnApplicationBootstrap, On
   private writeFailed(error: unknown): void {
     this.failing = true;
     this.metrics.writeFailed();
-    const now = Date.now();
-    if (now - this.lastErrorAt < ERROR_LOG_INTERVAL_MS) {
-      this.unloggedErrors++;
-      return;
-    }
-    const more =
-      this.unloggedErrors > 0 ? ` (${this.unloggedErrors} more failures since the last message)` : '';
-    this.lastErrorAt = now;
-    this.unloggedErrors = 0;
-    const message = (error as { message?: unknown } | undefined)?.message;
-    const reason = typeof message === 'string' ? message : String(error);
-    this.logger.error(
-      `prediction log write failed: ${reason}; predictions are still served, ${this.recorded.rows} rows wait for the next flush${more}`,
-    );
-  }
-}
-
-/** Appends the chunks in order; libuv's writev carries on after a partial write, so they land whole or fail. */
-async function appendChunks(path: string, chunks: Buffer[]): Promise<void> {
-  const handle = await open(path, 'a');
-  try {
-    await handle.writev(chunks);
-  } finally {
-    await handle.close();
+    this.failureLines.failed(error, this.recorded.rows);
   }
 }

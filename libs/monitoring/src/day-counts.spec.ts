@@ -1,0 +1,188 @@
+import { AnsweredBatch } from '@app/inference';
+import { Logger } from '@nestjs/common';
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { sampleRows, seedTrainingRows } from '../../../test/support/monitoring-data';
+import { BinCounter, COUNTS_FORMAT, CountSummaryFile, ModelCounts } from './count-summary';
+import { DayCounts, DayFile } from './day-counts';
+import { parseRecords, recordLine } from './log-record';
+import { MemoryLogStore } from './memory-log-store';
+import { RecordedRows } from './recorded-rows';
+import { parseReferenceProfile, ReferenceProfile } from './reference-profile';
+import { LoadedReference } from './reference-profiles';
+
+const REFERENCE_PATH = resolve(__dirname, '../../../models/seed_gbc/1/reference.json');
+const profile = parseReferenceProfile(readFileSync(REFERENCE_PATH, 'utf8'), REFERENCE_PATH);
+const loaded = (p: ReferenceProfile): LoadedReference => ({
+  path: REFERENCE_PATH,
+  profile: p,
+  counter: new BinCounter(p),
+});
+const reference = loaded(profile);
+/** The same profile with the first feature's edges moved: other bins. */
+const moved = loaded({
+  ...profile,
+  features: profile.features.map((feature, i) =>
+    i === 0 && feature.kind === 'numeric'
+      ? { ...feature, edges: feature.edges.map((e) => e + 0.25) }
+      : feature,
+  ),
+});
+const traffic = sampleRows(seedTrainingRows(), 120, 5);
+const DAY = '2026-11-30';
+
+function batch(requestId: string, rows: number[][]): AnsweredBatch {
+  return {
+    model: 'seed_gbc',
+    version: '1',
+    requestId,
+    at: new Date(`${DAY}T12:00:00Z`),
+    rows,
+    predictions: rows.map((row) => ({
+      task: 'classification' as const,
+      label: row[0] > 0 ? 1 : 0,
+      probability: 0.6,
+      probabilities: {},
+    })),
+  };
+}
+
+const dayFile = (): DayFile => ({
+  day: DAY,
+  logName: `${DAY}.a.jsonl`,
+  countsName: `${DAY}.a.counts.json`,
+  bytes: 0,
+  counts: new Map(),
+  dirty: false,
+});
+
+/** What counting the file's lines on `counter`'s bins gives: what every summary must say. */
+function countedFromLines(store: MemoryLogStore, file: DayFile, counter: BinCounter): ModelCounts {
+  const counts = counter.empty('seed_gbc', '1');
+  for (const line of store.text(file.logName)!.split('\n'))
+    for (const record of parseRecords(line)) counter.add(counts, record.features, record);
+  return counts;
+}
+
+function setUp(current: { value?: LoadedReference } = { value: reference }) {
+  const store = new MemoryLogStore();
+  const logger = new Logger('spec');
+  const forModel = () => Promise.resolve(current.value);
+  const counts = new DayCounts({ forModel }, 'a', logger, store);
+  return { store, counts, logger };
+}
+
+/** What PredictionLog does for one day: targets, the append, the counts added, the summary saved. */
+async function write(counts: DayCounts, store: MemoryLogStore, file: DayFile, rows: RecordedRows) {
+  counts.beginFlush();
+  const segments = rows.takeAll();
+  const targets = await counts.targetsFor(file, segments);
+  const start = file.bytes;
+  await store.append(
+    file.logName,
+    segments.flatMap((s) => s.chunks.map((c) => c.bytes)),
+  );
+  file.bytes += segments.reduce((n, s) => n + s.bytes, 0);
+  rows.written(segments);
+  await counts.addWritten(file, segments, targets, start);
+  for (const { entry, counter } of targets.values())
+    rows.countOn(entry.model, entry.version, counter ?? null);
+  await counts.save(file);
+}
+
+describe('DayCounts', () => {
+  it('adds the rows counted when recorded, and those recorded before the bins were known, as the lines count', async () => {
+    const { store, counts } = setUp();
+    const file = dayFile();
+    await counts.load(file, 0);
+    const rows = new RecordedRows();
+    rows.record(batch('first', traffic.slice(0, 30)));
+    await write(counts, store, file, rows);
+    // The bins are known now: these rows are counted as they are recorded.
+    rows.record(batch('second', traffic.slice(30, 70)));
+    await write(counts, store, file, rows);
+
+    const summary = await store.readSummary(file.countsName);
+    expect(summary).toMatchObject({ format: COUNTS_FORMAT, day: DAY, host: 'a', log_bytes: file.bytes });
+    expect(summary?.models).toEqual([countedFromLines(store, file, reference.counter)]);
+    expect(summary?.models[0].n).toBe(70);
+  });
+
+  it('counts the file again from its lines when the reference changes, a sample’s counts when sampled', async () => {
+    const current = { value: reference };
+    const { store, counts } = setUp(current);
+    const file = dayFile();
+    await counts.load(file, 0);
+    // Sampling at 0.5, with a fixed choice: every other request is logged.
+    let draw = 0;
+    const rows = new RecordedRows(0.5, () => (draw++ % 2 === 0 ? 0 : 0.9));
+    for (let i = 0; i < 6; i++) rows.record(batch(`r${i}`, traffic.slice(i * 10, i * 10 + 10)));
+    await write(counts, store, file, rows);
+    expect((await store.readSummary(file.countsName))?.models[0]).toMatchObject({ n: 60, logged: 30 });
+
+    current.value = moved;
+    rows.record(batch('after', traffic.slice(60, 70)));
+    await write(counts, store, file, rows);
+    const models = (await store.readSummary(file.countsName))!.models;
+    expect(models).toEqual([{ ...countedFromLines(store, file, moved.counter), from_sample: true }]);
+  });
+
+  it('takes its own summary and counts the lines written after it; another host’s summary is not its own', async () => {
+    const { store, counts } = setUp();
+    const first = recordLine(batch('x', traffic.slice(0, 4)));
+    const second = recordLine(batch('y', traffic.slice(4, 10)));
+    store.put(`${DAY}.a.jsonl`, first + second);
+    const summary: CountSummaryFile = {
+      format: COUNTS_FORMAT,
+      day: DAY,
+      host: 'a',
+      log_bytes: Buffer.byteLength(first),
+      updated_at: `${DAY}T12:00:00Z`,
+      // Counts that the lines do not hold: only a summary taken as it is gives them.
+      models: [{ ...reference.counter.empty('seed_gbc', '1'), n: 100, logged: 100 }],
+    };
+    await store.writeSummary(`${DAY}.a.counts.json`, summary);
+    const own = dayFile();
+    await counts.load(own, Buffer.byteLength(first + second));
+    expect(own.bytes).toBe(Buffer.byteLength(first + second));
+    expect(own.counts.get(`seed_gbc\u00001`)?.n).toBe(106);
+    expect((await store.readSummary(own.countsName))?.log_bytes).toBe(own.bytes);
+
+    await store.writeSummary(`${DAY}.a.counts.json`, { ...summary, host: 'b' });
+    const copied = dayFile();
+    await counts.load(copied, Buffer.byteLength(first + second));
+    expect(copied.counts.get(`seed_gbc\u00001`)?.n).toBe(10);
+  });
+
+  it('says whether the saved summary covers the whole log', async () => {
+    const { store, counts } = setUp();
+    const file = dayFile();
+    store.put(file.logName, recordLine(batch('x', traffic.slice(0, 3))));
+    await counts.load(file, Buffer.byteLength(store.text(file.logName)!));
+    expect(await counts.coverWholeLog(file)).toBe(true);
+    await store.append(file.logName, [Buffer.from(recordLine(batch('y', traffic.slice(3, 4))))]);
+    expect(await counts.coverWholeLog(file)).toBe(false);
+  });
+
+  it('counts rows only in `n` when the reference cannot be read, and says so once', async () => {
+    const store = new MemoryLogStore();
+    const logger = new Logger('spec');
+    const warn = jest.spyOn(logger, 'warn').mockImplementation(() => undefined);
+    const forModel = () => Promise.reject(new Error('reference.json: not a reference profile'));
+    const counts = new DayCounts({ forModel }, 'a', logger, store);
+    const file = dayFile();
+    await counts.load(file, 0);
+    const rows = new RecordedRows();
+    for (let i = 0; i < 3; i++) {
+      rows.record(batch(`r${i}`, traffic.slice(i * 5, i * 5 + 5)));
+      await write(counts, store, file, rows);
+    }
+    expect((await store.readSummary(file.countsName))?.models).toEqual([
+      { model: 'seed_gbc', version: '1', bins: null, n: 15, logged: 15, features: [], labels: [], score: [] },
+    ]);
+    expect(warn).toHaveBeenCalledTimes(1);
+    expect(warn).toHaveBeenCalledWith(
+      'reference.json: not a reference profile; predictions of seed_gbc are logged without bin counts',
+    );
+  });
+});
