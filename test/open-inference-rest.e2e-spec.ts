@@ -188,13 +188,13 @@ describe('Open Inference Protocol (V2) over REST', () => {
   afterAll(() => app.close());
 
   describe('server', () => {
-    it("describes itself: name, version, and Triton's binary tensor data extension", async () => {
+    it("describes itself: name, version, Triton's binary tensor data and the model repository extensions", async () => {
       const res = await get('/v2').expect(200);
       expectValid('metadata_server_response', res.body);
       expect(res.body).toEqual({
         name: 'ml-inference',
         version: expect.any(String),
-        extensions: ['binary_tensor_data'],
+        extensions: ['binary_tensor_data', 'model_repository'],
       });
       expect((await get('/v2/').expect(200)).body).toEqual(res.body);
     });

@@ -352,6 +352,38 @@ describe('helm chart helm/ml-inference', () => {
     );
   });
 
+  it('polls a models volume for new and removed versions (hot reload), and never the baked-in models', () => {
+    expect(find(defaults, 'ConfigMap').data.MODEL_REPOSITORY_POLL_S).toBe('0');
+    expect(find(production, 'ConfigMap').data.MODEL_REPOSITORY_POLL_S).toBe('30');
+    const faster = render({ values: [PRODUCTION_VALUES], set: ['models.pollSeconds=5'] });
+    expect(find(faster, 'ConfigMap').data.MODEL_REPOSITORY_POLL_S).toBe('5');
+    const off = render({ values: [PRODUCTION_VALUES], set: ['models.pollSeconds=0'] });
+    expect(find(off, 'ConfigMap').data.MODEL_REPOSITORY_POLL_S).toBe('0');
+    // From the image the setting has nothing to poll: left off whatever pollSeconds says.
+    expect(find(render({ set: ['models.pollSeconds=5'] }), 'ConfigMap').data.MODEL_REPOSITORY_POLL_S).toBe(
+      '0',
+    );
+    expect(renderError({ set: ['models.pollSeconds=-1'] })).toMatch(/pollSeconds/);
+  });
+
+  it('passes the repository API its own keys from a Secret you manage, and none by default', () => {
+    const env = (manifests: Manifest[]) =>
+      (find(manifests, 'Deployment').spec.template.spec.containers[0].env ?? []) as Manifest[];
+    expect(env(defaults).some((e) => e.name === 'ADMIN_API_KEYS')).toBe(false);
+    const admin = render({ set: ['auth.adminExistingSecret=ml-inference-admin-keys'] });
+    expect(env(admin)).toContainEqual({
+      name: 'ADMIN_API_KEYS',
+      valueFrom: { secretKeyRef: { name: 'ml-inference-admin-keys', key: 'ADMIN_API_KEYS' } },
+    });
+    // Even with prediction keys off, the admin keys reach the pod.
+    const open = render({
+      set: ['auth.enabled=false', 'auth.adminExistingSecret=admin', 'auth.adminExistingSecretKey=k'],
+    });
+    expect(env(open)).toEqual([
+      { name: 'ADMIN_API_KEYS', valueFrom: { secretKeyRef: { name: 'admin', key: 'k' } } },
+    ]);
+  });
+
   it('exposes every setting of the service that a deployment tunes, as environment variable names it reads', () => {
     // libs/config/src/environment.ts is the one schema of the service's environment.
     const { Environment } = jest.requireActual<typeof import('../../libs/config/src/environment')>(

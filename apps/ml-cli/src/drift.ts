@@ -1,18 +1,20 @@
-import { ModelRegistry } from '@app/inference';
 import { DriftCheck, DriftReport, exitCodeOf, formatPsi } from '@app/monitoring';
 import { parseArgs } from 'node:util';
 import { createCliContext, UsageError } from './cli-support';
 
-export const DRIFT_USAGE = `drift --model <name> [--from YYYY-MM-DD] [--to YYYY-MM-DD] [--json]
+export const DRIFT_USAGE = `drift --model <name> [--version <v>] [--from YYYY-MM-DD] [--to YYYY-MM-DD] [--json]
     Runs the drift check now over the prediction log (default window: the last DRIFT_WINDOW_DAYS days up to
-    today, UTC), writes the report to DRIFT_REPORT_DIR/<model>/<date>.json and .html, and exits
-    0 no drift, 1 drift, 2 error, insufficient data or no reference. --json prints the report on stdout.`;
+    today, UTC) for one version of the model (default: the one its unversioned routes serve), against that
+    version's reference.json; writes the report to DRIFT_REPORT_DIR/<model>/<date>.json and .html (another
+    version's to <model>/versions/<v>/), and exits 0 no drift, 1 drift, 2 error, insufficient data or no
+    reference. --json prints the report on stdout. Reads the model repository only: no model is loaded.`;
 
 export async function driftCommand(args: string[]): Promise<number> {
   const { values } = parseArgs({
     args,
     options: {
       model: { type: 'string' },
+      version: { type: 'string' },
       from: { type: 'string' },
       to: { type: 'string' },
       json: { type: 'boolean', default: false },
@@ -22,10 +24,9 @@ export async function driftCommand(args: string[]): Promise<number> {
   if (!values.model) throw new UsageError(`--model is required\n\n${DRIFT_USAGE}`);
   const app = await createCliContext();
   try {
-    await app.get(ModelRegistry).loadAll();
     const { report, files } = await app
       .get(DriftCheck)
-      .run(values.model, { from: values.from, to: values.to });
+      .run(values.model, { version: values.version, from: values.from, to: values.to });
     process.stdout.write(
       values.json ? `${JSON.stringify(report, null, 2)}\n` : describeReport(report, files),
     );

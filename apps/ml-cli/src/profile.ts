@@ -1,11 +1,16 @@
-import { ModelRegistry, Prediction, PredictionService } from '@app/inference';
+import {
+  ModelCatalog,
+  openScoringSession,
+  Prediction,
+  type ScoringSession,
+  toFeatureRows,
+} from '@app/inference';
 import {
   binCount,
   ObservedOutput,
   readTrainingData,
   ReferenceProfile,
   ReferenceProfileBuilder,
-  referencePathOf,
   TrainingRow,
   BOUNDED_SEARCH,
   ValueSpool,
@@ -18,9 +23,11 @@ import { basename, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createCliContext, ProgressBar, UsageError } from './cli-support';
 
-export const PROFILE_USAGE = `profile --model <name> --data <train.csv|train.jsonl> [--label-column label] [--out <path>]
-    Builds the model's reference profile from its training data (CSV with a header, or JSON lines) and writes it
-    beside model.onnx as reference.json (or to --out). The model is run over every row for the output profile.
+export const PROFILE_USAGE = `profile --model <name> [--version <v>] --data <train.csv|train.jsonl> [--label-column label] [--out <path>]
+    Builds the reference profile of a version of the model (default: the one its unversioned routes serve) from its
+    training data (CSV with a header, or JSON lines) and writes it beside that version's model.onnx as
+    reference.json (or to --out). That version alone is opened, on one session, and run over every row for the
+    output profile.
     Memory stays the same whatever the file's size: a file of more than 32 768 rows is read again (usually once)
     to pin the deciles down exactly, and the model's scores wait in a temporary file (8 bytes a row) meanwhile.`;
 
@@ -36,6 +43,7 @@ export async function profileCommand(args: string[]): Promise<number> {
     args,
     options: {
       model: { type: 'string' },
+      version: { type: 'string' },
       data: { type: 'string' },
       'label-column': { type: 'string' },
       out: { type: 'string' },
@@ -51,15 +59,23 @@ export async function profileCommand(args: string[]): Promise<number> {
   // model over every row again.
   let spoolDir: string | undefined;
   let spool: ValueSpool | undefined;
+  let session: ScoringSession | undefined;
   try {
     spoolDir = await mkdtemp(join(tmpdir(), 'ml-profile-'));
     const scores = await ValueSpool.create(join(spoolDir, 'scores.f64'));
     spool = scores;
-    const registry = app.get(ModelRegistry);
-    await registry.loadAll();
-    const model = registry.get(values.model);
-    const predictions = app.get(PredictionService);
-    const batchSize = app.get(AppConfig).get('MAX_BATCH_SIZE');
+    const catalog = app.get(ModelCatalog);
+    const { source } = await catalog.find(values.model, values.version);
+    const config = app.get(AppConfig);
+    const threads = config.get('INFERENCE_THREADS');
+    // The server's main-thread session options, so the scores are those the server computes.
+    const scoring = await openScoringSession(await catalog.describe(source), {
+      threads: threads > 0 ? threads : 1,
+      providers: config.get('ORT_EXECUTION_PROVIDERS'),
+    });
+    session = scoring;
+    const model = { name: source.name, version: source.version, signature: scoring.signature };
+    const batchSize = config.get('MAX_BATCH_SIZE');
     // Bounded memory: the deciles come from order statistics found in passes, not from every value held.
     const builder = ReferenceProfileBuilder.forModel(model, BOUNDED_SEARCH);
     const reading = {
@@ -75,14 +91,15 @@ export async function profileCommand(args: string[]): Promise<number> {
       if (batch.length === 0) return;
       const rowsIn = batch;
       batch = [];
-      const result = await predictions.predict(
-        model.name,
-        rowsIn.map((row) => row.values),
-        rowsIn.map((row) => `${basename(data)} line ${row.line}`),
-        'reference-profile',
+      const predictions = await scoring.predict(
+        toFeatureRows(
+          rowsIn.map((row) => row.values),
+          scoring.signature,
+          rowsIn.map((row) => `${basename(data)} line ${row.line}`),
+        ),
       );
       for (let i = 0; i < rowsIn.length; i++) {
-        const output = outputOf(result.predictions[i]);
+        const output = outputOf(predictions[i]);
         builder.addRow(rowsIn[i].values as number[], output);
         const score = builder.scoreOf(output);
         if (score !== undefined) await scores.add(score);
@@ -122,13 +139,14 @@ export async function profileCommand(args: string[]): Promise<number> {
     }
 
     const profile = builder.build({ file: basename(data), labelColumn: values['label-column'] ?? 'label' });
-    const out = resolve(values.out ?? referencePathOf(model.path));
+    const out = resolve(values.out ?? source.reference);
     const temporary = `${out}.${randomBytes(4).toString('hex')}.tmp`;
     await writeFile(temporary, profileJson(profile));
     await rename(temporary, out);
     process.stdout.write(describeProfile(profile, out, passes));
     return 0;
   } finally {
+    await session?.release();
     await spool?.remove();
     if (spoolDir) await rm(spoolDir, { recursive: true, force: true });
     await app.close();

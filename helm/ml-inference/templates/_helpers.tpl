@@ -149,7 +149,7 @@ share of them, and a pod given one CPU is best served by a single process with n
 envFrom:
   - configMapRef:
       name: {{ include "ml-inference.fullname" . }}
-{{- if or .Values.auth.enabled .Values.alertWebhook.url .Values.alertWebhook.existingSecret }}
+{{- if or .Values.auth.enabled .Values.auth.adminExistingSecret .Values.alertWebhook.url .Values.alertWebhook.existingSecret }}
 env:
   {{- if .Values.auth.enabled }}
   - name: API_KEYS
@@ -157,6 +157,13 @@ env:
       secretKeyRef:
         name: {{ .Values.auth.existingSecret | default (include "ml-inference.secretName" .) }}
         key: {{ if .Values.auth.existingSecret }}{{ .Values.auth.existingSecretKey }}{{ else }}API_KEYS{{ end }}
+  {{- end }}
+  {{- with .Values.auth.adminExistingSecret }}
+  - name: ADMIN_API_KEYS
+    valueFrom:
+      secretKeyRef:
+        name: {{ . }}
+        key: {{ $.Values.auth.adminExistingSecretKey }}
   {{- end }}
   {{- if or .Values.alertWebhook.url .Values.alertWebhook.existingSecret }}
   - name: ALERT_WEBHOOK_URL

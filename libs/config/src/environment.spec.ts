@@ -164,6 +164,37 @@ describe('validateEnvironment', () => {
     ]);
   });
 
+  it('polls the model repository only when MODEL_REPOSITORY_POLL_S is a positive number of seconds', () => {
+    expect(validateEnvironment({}).MODEL_REPOSITORY_POLL_S).toBe(0);
+    expect(validateEnvironment({ MODEL_REPOSITORY_POLL_S: '30' }).MODEL_REPOSITORY_POLL_S).toBe(30);
+    expect(problemsOf({ MODEL_REPOSITORY_POLL_S: '-1' })).toEqual([
+      'MODEL_REPOSITORY_POLL_S=-1: MODEL_REPOSITORY_POLL_S must not be less than 0',
+    ]);
+    const [fraction, ...others] = problemsOf({ MODEL_REPOSITORY_POLL_S: '0.5' });
+    expect(others).toEqual([]);
+    expect(fraction).toMatch(/^MODEL_REPOSITORY_POLL_S="0\.5": .*must be an integer number/);
+  });
+
+  it('keeps ADMIN_API_KEYS apart from API_KEYS, never echoing either', () => {
+    const keys = validateEnvironment({
+      API_KEYS: 'predict-key-0123456789',
+      ADMIN_API_KEYS: ' admin-key-0123456789 , other-admin-0123456789',
+    });
+    expect(keys.ADMIN_API_KEYS).toEqual(['admin-key-0123456789', 'other-admin-0123456789']);
+    expect(validateEnvironment({}).ADMIN_API_KEYS).toEqual([]);
+    expect(problemsOf({ ADMIN_API_KEYS: 'short' })).toEqual([
+      'ADMIN_API_KEYS=<redacted>: each key must be at least 16 characters',
+    ]);
+    const shared = problemsOf({
+      API_KEYS: 'shared-key-0123456789',
+      ADMIN_API_KEYS: 'admin-key-0123456789,shared-key-0123456789',
+    });
+    expect(shared).toEqual([
+      'ADMIN_API_KEYS=<redacted>: a key is also in API_KEYS; the keys that change what is served must be separate from those that predict',
+    ]);
+    expect(shared.join('\n')).not.toContain('shared-key-0123456789');
+  });
+
   it('accepts .env.example as it ships', () => {
     const example = parse(readFileSync(join(ROOT, '.env.example')));
     expect(Object.keys(example).length).toBeGreaterThan(10);

@@ -149,6 +149,14 @@ export class Environment {
   @MinLength(1)
   MODEL_REPOSITORY = './models';
 
+  /**
+   * Seconds between rescans of the model repository once the models have loaded (hot reload): a new version folder
+   * is loaded, admitted and switched in, a removed one unloaded, a changed model.onnx loaded again. 0 scans only at
+   * start. The Helm chart sets it when the models come from a volume.
+   */
+  @EnvInt(0, 86400)
+  MODEL_REPOSITORY_POLL_S = 0;
+
   /** The model that POST /predict serves; required only when several are loaded. */
   @Transform(emptyToUndefined)
   @IsOptional()
@@ -189,6 +197,23 @@ export class Environment {
   @IsString({ each: true })
   @MinLength(16, { each: true, message: 'each key must be at least 16 characters' })
   API_KEYS: string[] = [];
+
+  /**
+   * Comma-separated keys of the repository API (POST /v2/repository/index, …/load, …/unload), which changes what is
+   * served: separate from API_KEYS, whose keys get 403 there. Unset, the repository API is off (403), whatever
+   * AUTH_DISABLED says.
+   */
+  @Transform(({ value }: { value: unknown }) =>
+    typeof value === 'string'
+      ? value
+          .split(',')
+          .map((key) => key.trim())
+          .filter((key) => key.length > 0)
+      : value,
+  )
+  @IsString({ each: true })
+  @MinLength(16, { each: true, message: 'each key must be at least 16 characters' })
+  ADMIN_API_KEYS: string[] = [];
 
   /** Explicit opt-out of authentication in production. */
   @EnvBool()
@@ -408,7 +433,7 @@ export class EnvironmentValidationError extends Error {
 }
 
 /** Values never echoed back, not even in a start-up error. */
-const SECRETS = new Set(['API_KEYS', 'ALERT_WEBHOOK_URL']);
+const SECRETS = new Set(['API_KEYS', 'ADMIN_API_KEYS', 'ALERT_WEBHOOK_URL']);
 
 function describe(error: ValidationError): string {
   const reasons = Object.values(error.constraints ?? {});
@@ -432,6 +457,11 @@ export function validateEnvironment(raw: Record<string, unknown>): Environment {
   if (env.NODE_ENV === 'production' && env.API_KEYS.length === 0 && !env.AUTH_DISABLED) {
     problems.push(
       'API_KEYS=unset: required when NODE_ENV=production; set AUTH_DISABLED=true to serve without authentication',
+    );
+  }
+  if (env.ADMIN_API_KEYS.some((key) => env.API_KEYS.includes(key))) {
+    problems.push(
+      'ADMIN_API_KEYS=<redacted>: a key is also in API_KEYS; the keys that change what is served must be separate from those that predict',
     );
   }
   if (env.HTTP_WORKER_INDEX !== undefined && env.HTTP_WORKER_INDEX >= env.HTTP_WORKERS) {

@@ -23,6 +23,37 @@ export class ModelNotReadyError extends DomainError {
   }
 }
 
+/**
+ * A load asked for through the repository API that did not end with the model (or version) served: the reason
+ * names the file and what was wrong with it. What the model served before goes on serving.
+ */
+export class ModelLoadFailedError extends DomainError {
+  constructor(name: string, reason: string) {
+    super({
+      code: 'model-load-failed',
+      status: 400,
+      title: 'Model not loaded',
+      detail: `Model "${name}" was not loaded: ${reason}.`,
+    });
+  }
+}
+
+/**
+ * A request that resolved a version just before the version was taken out of service. Requests are routed and
+ * queued in one step, so this is not expected to happen; if it does, the client may retry at once.
+ */
+export class ModelVersionUnloadedError extends DomainError {
+  constructor(name: string, version: string) {
+    super({
+      code: 'model-version-unloaded',
+      status: 503,
+      title: 'Model version unloaded',
+      detail: `Model "${name}" version ${version} was taken out of service as this request reached it; retry.`,
+      headers: { 'Retry-After': '0' },
+    });
+  }
+}
+
 /** Rows that do not fit the model: wrong length, non-numbers, non-finite numbers, unknown feature names. */
 export class InvalidInstancesError extends DomainError {
   constructor(errors: FieldProblem[]) {

@@ -1,10 +1,20 @@
 export * from './errors';
 export { jsonNumber, jsonNumbers, jsonScalar } from './json-text';
 export { InferenceModule } from './inference.module';
-export { type ModelRuntime } from './inference-runner';
+export { type ModelRuntime, type RuntimeStats } from './inference-runner';
+export { MODEL_LOAD_FAILURES_TOTAL } from './inference-metrics';
 export { OverloadedError } from './runtime/batch-queue';
-export { ModelLoadError, ModelRegistry, type ModelStatus, type ServedModel } from './model-registry';
-export { manifestPathOf, readManifestOf, type ModelSource } from './model-repository';
+export { openScoringSession, type ScoringSession } from './runtime/scoring-session';
+export {
+  ModelLoadError,
+  ModelRegistry,
+  type ModelStatus,
+  type RepositoryIndexEntry,
+  type ServedModel,
+} from './model-registry';
+export { RepositoryPoller } from './repository-poller';
+export * from './catalog';
+export { toFeatureRows } from './feature-rows';
 export * from './model-signature';
 export {
   type PredictionResult,

@@ -6,9 +6,10 @@ import { availableParallelism } from 'node:os';
 import { ModelSignature } from './model-signature';
 import { BatchQueue } from './runtime/batch-queue';
 import { coreBudget, CoreBudget } from './runtime/core-budget';
+import { ModelVersionUnloadedError } from './errors';
 import type { WorkerModel } from './runtime/onnx-worker';
 import { openSession, runSession, SessionSettings, SessionSpec } from './runtime/session';
-import { OutputTensors, toInputArray } from './runtime/tensors';
+import { InputArray, OutputTensors, toInputArray } from './runtime/tensors';
 import { WorkerPool } from './runtime/worker-pool';
 
 /** Where a model runs and how it was measured at load. */
@@ -23,24 +24,72 @@ export interface ModelRuntime {
 export interface RunnableModel {
   name: string;
   version: string;
+  /**
+   * This load of the version (ServedModel.instance): its queue and its session, on the main thread or in every
+   * worker. A version whose file changed is loaded again as another instance beside the first until the swap.
+   */
+  instance: string;
   bytes: Uint8Array;
   signature: ModelSignature;
+}
+
+/** What the runner holds, for specs and logs: nothing should grow over repeated loads and unloads. */
+export interface RuntimeStats {
+  /** Loaded instances, each with its own queue. */
+  instances: number;
+  /** Sessions open on the main thread. */
+  mainThreadSessions: number;
+  /** Worker pools alive: the current one, and old ones finishing their last runs. */
+  workerPools: number;
+  /** Sessions open in worker threads: each worker of a pool holds one per model placed on the pool. */
+  workerSessions: number;
+}
+
+/** One loaded instance: its queue, where it runs, and the requests it is answering. */
+interface Lane {
+  model: RunnableModel;
+  queue: BatchQueue;
+  /** Its session, when it runs on the main thread. */
+  session?: InferenceSession;
+  /** Requests submitted and not yet answered. */
+  inFlight: number;
+  /** Called when `inFlight` drops to 0 while it is being retired. */
+  onIdle?: () => void;
+}
+
+/** A worker pool and the runs it has in hand, so a pool replaced by a newer one is destroyed only once idle. */
+interface PoolGeneration {
+  pool: WorkerPool;
+  /** Instances whose sessions its workers hold. */
+  instances: string[];
+  inFlight: number;
+  onIdle?: () => void;
 }
 
 /** Warm runs timed at load to place a model. */
 const TIMING_RUNS = 5;
 
 /**
- * Runs rows through models, off the event loop when a model is slow enough to block it. Each model gets a
- * BatchQueue that merges concurrent requests; at load a model is timed on a merged batch and placed on the main
+ * Runs rows through models, off the event loop when a model is slow enough to block it. Each loaded instance gets a
+ * BatchQueue that merges concurrent requests; at load an instance is timed on a merged batch and placed on the main
  * thread (fast models: the thread hop would cost more than it saves) or on the worker pool (the rest).
+ *
+ * Instances come and go while the service runs (hot reload, the repository API): a new one is opened and warmed
+ * before it is routed to; a retired one takes no new request, answers those it holds, and is then released. Every
+ * worker holds a session of every worker-placed instance, so a change to that set builds a new pool with the new set,
+ * switches the queues to it, and destroys the old pool once its last runs are answered.
  */
 @Injectable()
 export class InferenceRunner implements OnApplicationShutdown {
   private readonly logger = new Logger(InferenceRunner.name);
-  private readonly queues = new Map<string, BatchQueue>();
-  private readonly pending: Array<{ model: RunnableModel; key: string }> = [];
-  private pool?: WorkerPool;
+  private readonly lanes = new Map<string, Lane>();
+  /** Opened, placed on the workers, waiting for `start()` to build a pool that holds them. */
+  private readonly pending: RunnableModel[] = [];
+  private pool?: PoolGeneration;
+  /** Replaced pools finishing their runs. */
+  private readonly retiringPools = new Set<PoolGeneration>();
+  /** A worker-placed instance was retired: the next `start()` builds a pool without its sessions. */
+  private poolStale = false;
 
   constructor(
     private readonly config: AppConfig,
@@ -73,7 +122,10 @@ export class InferenceRunner implements OnApplicationShutdown {
     return signature.fixedBatchSize ? Math.min(configured, signature.fixedBatchSize) : configured;
   }
 
-  /** Opens, warms up and times a model; decides where it runs. Call `start()` once every model is opened. */
+  /**
+   * Opens, warms up and times an instance; decides where it runs. One placed on the workers runs once `start()` has
+   * built a pool holding it.
+   */
   async open(model: RunnableModel): Promise<ModelRuntime> {
     const spec = specOf(model.signature);
     const opened = await openSession(model.bytes, this.settings('main'));
@@ -82,48 +134,148 @@ export class InferenceRunner implements OnApplicationShutdown {
         `model ${model.name}: execution providers unavailable, using cpu (${opened.fallback})`,
       );
     }
-    const batchRunMs = await timeBatch(opened.session, spec, this.maxBatchRows(model.signature));
+    const batchRunMs = await timeBatch(opened.session, spec, this.maxBatchRows(model.signature)).catch(
+      async (error: unknown) => {
+        await opened.session.release();
+        throw error;
+      },
+    );
     const offload = this.workers > 0 && batchRunMs > this.config.get('INFERENCE_INLINE_MAX_MS');
-    const key = `${model.name}@${model.version}`;
     if (offload) {
       await opened.session.release();
-      this.pending.push({ model, key });
+      this.pending.push(model);
     } else {
-      this.addQueue(model, 1, (data, rows) => runSession(opened.session, spec, data, rows));
+      const { session } = opened;
+      this.addLane(model, 1, (data, rows) => runSession(session, spec, data, rows), session);
     }
     return { placement: offload ? 'worker-threads' : 'main-thread', providers: opened.providers, batchRunMs };
   }
 
-  /** Starts the worker pool for the models placed on it. */
+  /**
+   * Makes the worker pool hold exactly the worker-placed instances: those opened since the last call and those
+   * still loaded. Nothing to do when that set did not change. Throws when the new pool cannot start; the instances
+   * waiting for it are then dropped (the old pool, if any, goes on serving the others).
+   */
   async start(): Promise<void> {
-    if (this.pending.length === 0) return;
-    const models: WorkerModel[] = this.pending.map(({ model, key }) => ({
-      key,
-      bytes: model.bytes,
-      ...specOf(model.signature),
-    }));
-    this.pool = await WorkerPool.start(this.workers, { models, settings: this.settings('worker') });
-    const pool = this.pool;
-    for (const { model, key } of this.pending.splice(0)) {
-      this.addQueue(model, pool.size, (data, rows) => pool.run({ key, data, rows }));
+    if (this.pending.length === 0 && !this.poolStale) return;
+    const added = this.pending.splice(0);
+    const kept = [...this.lanes.values()].filter((lane) => lane.session === undefined).map((l) => l.model);
+    const models = [...kept, ...added];
+    const stale = this.poolStale;
+    this.poolStale = false;
+    const previous = this.pool;
+    let next: PoolGeneration | undefined;
+    if (models.length > 0) {
+      const workerModels: WorkerModel[] = models.map((model) => ({
+        key: model.instance,
+        bytes: model.bytes,
+        ...specOf(model.signature),
+      }));
+      // The previous pool serves every run until this one has opened and warmed up its sessions.
+      const pool = await WorkerPool.start(this.workers, {
+        models: workerModels,
+        settings: this.settings('worker'),
+      }).catch((error: unknown) => {
+        this.poolStale = stale;
+        throw error;
+      });
+      next = { pool, instances: models.map((m) => m.instance), inFlight: 0 };
     }
+    this.pool = next;
+    for (const model of added) {
+      this.addLane(model, this.workers, (data, rows) => this.runOnPool(model.instance, data, rows));
+    }
+    if (previous) void this.retirePool(previous);
   }
 
-  run(model: { name: string; version: string }, rows: number[][]): Promise<OutputTensors> {
-    const queue = this.queues.get(`${model.name}@${model.version}`);
-    if (!queue) throw new Error(`model ${model.name} version ${model.version} is not open`);
-    return queue.submit(rows);
+  run(model: { name: string; version: string; instance: string }, rows: number[][]): Promise<OutputTensors> {
+    const lane = this.lanes.get(model.instance);
+    if (!lane) throw new ModelVersionUnloadedError(model.name, model.version);
+    lane.inFlight++;
+    const settle = () => {
+      if (--lane.inFlight === 0) lane.onIdle?.();
+    };
+    return lane.queue.submit(rows).then(
+      (outputs) => {
+        settle();
+        return outputs;
+      },
+      (error: unknown) => {
+        settle();
+        throw error;
+      },
+    );
+  }
+
+  /**
+   * Takes an instance out of service: it accepts no new request, answers those it holds, then its session is
+   * released (on the main thread now; in the workers at the next `start()`, which builds a pool without it).
+   */
+  async retire(instance: string): Promise<void> {
+    const waiting = this.pending.findIndex((m) => m.instance === instance);
+    if (waiting >= 0) this.pending.splice(waiting, 1);
+    const lane = this.lanes.get(instance);
+    if (!lane) return;
+    this.lanes.delete(instance);
+    if (lane.inFlight > 0) await new Promise<void>((resolve) => (lane.onIdle = resolve));
+    lane.queue.drain();
+    if (lane.session) await lane.session.release();
+    else this.poolStale = true;
+  }
+
+  get stats(): RuntimeStats {
+    const pools = [...(this.pool ? [this.pool] : []), ...this.retiringPools];
+    return {
+      instances: this.lanes.size,
+      mainThreadSessions: [...this.lanes.values()].filter((lane) => lane.session !== undefined).length,
+      workerPools: pools.length,
+      workerSessions: pools.reduce((sum, g) => sum + g.pool.size * g.instances.length, 0),
+    };
   }
 
   async onApplicationShutdown(): Promise<void> {
-    for (const queue of this.queues.values()) queue.drain();
-    await this.pool?.destroy();
+    for (const lane of this.lanes.values()) lane.queue.drain();
+    const pools = [...(this.pool ? [this.pool] : []), ...this.retiringPools];
+    this.pool = undefined;
+    this.retiringPools.clear();
+    await Promise.all(pools.map((generation) => generation.pool.destroy()));
   }
 
-  private addQueue(
+  /** A worker run on the current pool, counted there so a pool replaced meanwhile is kept until it is answered. */
+  private runOnPool(instance: string, data: InputArray, rows: number): Promise<OutputTensors> {
+    const generation = this.pool;
+    if (!generation) return Promise.reject(new Error(`no worker pool holds model instance ${instance}`));
+    generation.inFlight++;
+    const settle = () => {
+      if (--generation.inFlight === 0) generation.onIdle?.();
+    };
+    return generation.pool.run({ key: instance, data, rows }).then(
+      (outputs) => {
+        settle();
+        return outputs;
+      },
+      (error: unknown) => {
+        settle();
+        throw error;
+      },
+    );
+  }
+
+  private async retirePool(generation: PoolGeneration): Promise<void> {
+    this.retiringPools.add(generation);
+    if (generation.inFlight > 0) await new Promise<void>((resolve) => (generation.onIdle = resolve));
+    // Shutdown may have destroyed it meanwhile.
+    if (!this.retiringPools.delete(generation)) return;
+    await generation.pool.destroy().catch((error: Error) => {
+      this.logger.warn(`a replaced worker pool did not stop cleanly: ${error.message}`);
+    });
+  }
+
+  private addLane(
     model: RunnableModel,
     concurrency: number,
-    execute: (data: ReturnType<typeof toInputArray>, rows: number) => Promise<OutputTensors>,
+    execute: (data: InputArray, rows: number) => Promise<OutputTensors>,
+    session?: InferenceSession,
   ): void {
     const { name, version, signature } = model;
     const timed = async (rows: number[][]) => {
@@ -133,22 +285,20 @@ export class InferenceRunner implements OnApplicationShutdown {
       this.metrics.observeInference(name, version, (performance.now() - started) / 1000);
       return outputs;
     };
-    this.queues.set(
-      `${name}@${version}`,
-      new BatchQueue({
-        model: name,
-        maxBatchRows: this.maxBatchRows(signature),
-        maxDelayMs: this.config.get('BATCH_MAX_DELAY_MS'),
-        concurrency,
-        maxQueuedRows: this.config.get('MAX_QUEUE_ROWS'),
-        execute: timed,
-        observe: {
-          batch: (rows) => this.metrics.observeBatch(name, version, rows),
-          wait: (seconds) => this.metrics.observeQueueWait(name, version, seconds),
-          depth: (rows) => this.metrics.setQueueDepth(name, version, rows),
-        },
-      }),
-    );
+    const queue = new BatchQueue({
+      model: name,
+      maxBatchRows: this.maxBatchRows(signature),
+      maxDelayMs: this.config.get('BATCH_MAX_DELAY_MS'),
+      concurrency,
+      maxQueuedRows: this.config.get('MAX_QUEUE_ROWS'),
+      execute: timed,
+      observe: {
+        batch: (rows) => this.metrics.observeBatch(name, version, rows),
+        wait: (seconds) => this.metrics.observeQueueWait(name, version, seconds),
+        depth: (rows) => this.metrics.setQueueDepth(name, version, rows),
+      },
+    });
+    this.lanes.set(model.instance, { model, queue, session, inFlight: 0 });
   }
 }
 

@@ -1,12 +1,26 @@
 import { Module } from '@nestjs/common';
+import { ModelCatalogModule } from './catalog';
 import { InferenceRunner } from './inference-runner';
+import { INFERENCE_METRIC_PROVIDERS } from './inference-metrics';
 import { ModelRegistry } from './model-registry';
-import { ModelRepository } from './model-repository';
 import { PredictionService } from './prediction.service';
+import { RepositoryPoller } from './repository-poller';
 import { ParityGate } from './validation/parity-gate';
 
+/**
+ * Serving models: the catalog of what the repository holds, the runtime registry of what is loaded (and the poller
+ * that keeps it in line with the repository), the runner and the prediction service.
+ */
 @Module({
-  providers: [ModelRepository, ModelRegistry, InferenceRunner, PredictionService, ParityGate],
-  exports: [ModelRegistry, PredictionService, ParityGate],
+  imports: [ModelCatalogModule],
+  providers: [
+    ...INFERENCE_METRIC_PROVIDERS,
+    ModelRegistry,
+    InferenceRunner,
+    PredictionService,
+    ParityGate,
+    RepositoryPoller,
+  ],
+  exports: [ModelCatalogModule, ModelRegistry, PredictionService, ParityGate],
 })
 export class InferenceModule {}

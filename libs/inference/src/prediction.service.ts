@@ -61,8 +61,8 @@ export class PredictionService {
   }
 
   /**
-   * The synchronous half of `predict`: finds the model and checks the instances against it, throwing the
-   * DomainError a client gets (404, 503 while loading, 413, 422) before anything is queued.
+   * The synchronous half of `predict`: finds the model (at its default version) and checks the instances against
+   * it, throwing the DomainError a client gets (404, 503 while loading, 413, 422) before anything is queued.
    */
   prepare(
     modelName: string | undefined,
@@ -71,6 +71,28 @@ export class PredictionService {
   ): PreparedPrediction {
     const startedAt = performance.now();
     const model = modelName === undefined ? this.registry.getDefault() : this.registry.get(modelName);
+    return this.check(model, instances, rowPaths, startedAt);
+  }
+
+  /**
+   * `prepare` for a version already looked up (a route that names one, or that read the model's signature first).
+   * Run it in the same turn of the event loop as the lookup: a version swapped out meanwhile answers what it holds
+   * and then closes.
+   */
+  prepareFor(
+    model: ServedModel,
+    instances: readonly unknown[],
+    rowPaths: readonly string[],
+  ): PreparedPrediction {
+    return this.check(model, instances, rowPaths, performance.now());
+  }
+
+  private check(
+    model: ServedModel,
+    instances: readonly unknown[],
+    rowPaths: readonly string[],
+    startedAt: number,
+  ): PreparedPrediction {
     const max = this.config.get('MAX_BATCH_SIZE');
     if (instances.length > max) throw new TooManyInstancesError(instances.length, max);
     return { model, rows: toFeatureRows(instances, model.signature, rowPaths), startedAt };

@@ -1,4 +1,4 @@
-import { InferenceModule } from '@app/inference';
+import { ModelCatalogModule } from '@app/inference';
 import { Module } from '@nestjs/common';
 import { AlertWebhook } from './alert-webhook';
 import { DriftCheck } from './drift-check';
@@ -7,9 +7,12 @@ import { MONITORING_METRIC_PROVIDERS, MonitoringMetrics } from './monitoring-met
 import { PredictionLogReader } from './prediction-log-reader';
 import { ReferenceProfiles } from './reference-profiles';
 
-/** The drift check and what it reads and writes; what the CLI needs without the prediction log writer. */
+/**
+ * The drift check and what it reads and writes; what the CLI needs without the prediction log writer. Models come
+ * from the catalog alone: nothing here opens a session or starts a worker.
+ */
 @Module({
-  imports: [InferenceModule],
+  imports: [ModelCatalogModule],
   providers: [
     ...MONITORING_METRIC_PROVIDERS,
     MonitoringMetrics,
@@ -20,6 +23,7 @@ import { ReferenceProfiles } from './reference-profiles';
     DriftCheck,
   ],
   exports: [
+    ModelCatalogModule,
     MonitoringMetrics,
     ReferenceProfiles,
     PredictionLogReader,

@@ -1,5 +1,5 @@
 import { AppConfig } from '@app/config';
-import { ModelRegistry } from '@app/inference';
+import { type CatalogModel, ModelCatalog, type ModelSource } from '@app/inference';
 import { SchedulerRegistry } from '@nestjs/schedule';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -30,15 +30,25 @@ function config(env: Record<string, unknown>): AppConfig {
   return { get: (key: string) => values[key] } as unknown as AppConfig;
 }
 
-const model = {
+const source: ModelSource = {
   name: 'seed_gbc',
   version: '1',
   path: '/nowhere/seed_gbc/1/model.onnx',
-  signature: {
-    featureCount: 10,
-    features: Array.from({ length: 10 }, (_, i) => `f${i}`),
-    head: { task: 'classification', labels: [0, 1] },
-  },
+  reference: '/nowhere/seed_gbc/1/reference.json',
+  fingerprint: 'fixed',
+};
+
+const signature = {
+  featureCount: 10,
+  features: Array.from({ length: 10 }, (_, i) => `f${i}`),
+  head: { task: 'classification', labels: [0, 1] },
+};
+
+const catalogModel: CatalogModel = {
+  name: 'seed_gbc',
+  available: [source],
+  policy: { latest: 1 },
+  served: [source],
 };
 
 function writeDay(dir: string, date: string, rows: number[][]) {
@@ -58,23 +68,28 @@ function writeDay(dir: string, date: string, rows: number[][]) {
 
 function driftCheck(env: Record<string, unknown>) {
   const cfg = config(env);
-  const registry = {
-    get: () => model,
-    list: () => [{ name: 'seed_gbc', ready: true }],
-  } as unknown as ModelRegistry;
-  const profiles = { forModel: () => Promise.resolve(undefined) } as unknown as ReferenceProfiles;
+  // The catalog reads the repository and the graph; nothing here opens a session.
+  const catalog = {
+    find: () => Promise.resolve({ model: catalogModel, source, isDefault: true }),
+    describe: () => Promise.resolve({ bytes: new Uint8Array(), signature }),
+    scan: () => Promise.resolve({ models: [catalogModel], problems: [] }),
+  } as unknown as ModelCatalog;
+  const profiles = {
+    forModel: () => Promise.resolve(undefined),
+    load: () => Promise.resolve(undefined),
+  } as unknown as ReferenceProfiles;
   const metrics = { showReport: jest.fn() };
   const webhook = { send: jest.fn(() => Promise.resolve(true)) };
   const check = new DriftCheck(
     cfg,
-    registry,
+    catalog,
     profiles,
     new PredictionLogReader(cfg),
     new DriftReports(cfg),
     metrics as unknown as MonitoringMetrics,
     webhook as unknown as AlertWebhook,
   );
-  return { check, metrics, webhook, registry, cfg };
+  return { check, metrics, webhook, catalog, cfg };
 }
 
 describe('windowDays', () => {
@@ -181,9 +196,9 @@ describe('DriftCheck without a reference profile', () => {
 });
 
 describe('DriftScheduler', () => {
-  it('registers one UTC cron job from DRIFT_CRON, none when disabled, and checks every ready model on a tick', async () => {
+  it('registers one UTC cron job from DRIFT_CRON, none when disabled, and checks every served version on a tick', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'drift-cron-'));
-    const { check, registry } = driftCheck({
+    const { check, catalog } = driftCheck({
       PREDICTION_LOG_DIR: dir,
       DRIFT_REPORT_DIR: dir,
       DRIFT_CRON: '30 5 * * 3',
@@ -193,7 +208,7 @@ describe('DriftScheduler', () => {
     const scheduler = new DriftScheduler(
       config({ DRIFT_CRON: '30 5 * * 3' }),
       schedulerRegistry,
-      registry,
+      catalog,
       check,
     );
     scheduler.onApplicationBootstrap();
@@ -202,7 +217,7 @@ describe('DriftScheduler', () => {
       const next = job.nextDate().toUTC();
       expect([next.weekday, next.hour, next.minute]).toEqual([3, 5, 30]);
       await job.fireOnTick();
-      expect(run).toHaveBeenCalledWith('seed_gbc');
+      expect(run).toHaveBeenCalledWith('seed_gbc', { version: '1' });
     } finally {
       await job.stop();
     }
@@ -211,7 +226,7 @@ describe('DriftScheduler', () => {
     new DriftScheduler(
       config({ DRIFT_SCHEDULE_ENABLED: false }),
       off,
-      registry,
+      catalog,
       check,
     ).onApplicationBootstrap();
     expect(off.getCronJobs().size).toBe(0);
@@ -219,13 +234,13 @@ describe('DriftScheduler', () => {
 
   it('runs in HTTP worker 0 only, so a group of workers checks once', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'drift-cron-'));
-    const { check, registry } = driftCheck({ PREDICTION_LOG_DIR: dir, DRIFT_REPORT_DIR: dir });
+    const { check, catalog } = driftCheck({ PREDICTION_LOG_DIR: dir, DRIFT_REPORT_DIR: dir });
     const jobsIn = (worker?: number) => {
       const schedulerRegistry = new SchedulerRegistry();
       new DriftScheduler(
         config({ HTTP_WORKERS: 3, HTTP_WORKER_INDEX: worker }),
         schedulerRegistry,
-        registry,
+        catalog,
         check,
       ).onApplicationBootstrap();
       const jobs = [...schedulerRegistry.getCronJobs().values()];

@@ -1,5 +1,5 @@
 import { AppConfig } from '@app/config';
-import { ModelRegistry, ServedModel } from '@app/inference';
+import { type CatalogEntry, ModelCatalog } from '@app/inference';
 import { DomainError } from '@app/observability';
 import { Injectable, Logger } from '@nestjs/common';
 import { AlertWebhook, driftAlertOf } from './alert-webhook';
@@ -9,7 +9,7 @@ import { DriftReports, WrittenReport } from './drift-reports';
 import { MonitoringMetrics } from './monitoring-metrics';
 import { PredictionLogReader } from './prediction-log-reader';
 import { ReferenceProfileBuilder } from './reference-profile';
-import { referencePathOf, ReferenceProfiles } from './reference-profiles';
+import { ReferenceProfiles } from './reference-profiles';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 const DAY = /^\d{4}-\d{2}-\d{2}$/;
@@ -30,6 +30,11 @@ export interface WindowRequest {
   from?: string;
   /** Last day, inclusive; default: today (UTC). */
   to?: string;
+}
+
+/** What a drift check looks at: a window, and the model version whose traffic it compares (default: the default). */
+export interface DriftRequest extends WindowRequest {
+  version?: string;
 }
 
 /** The days of a window, oldest first. */
@@ -62,9 +67,10 @@ export interface DriftOutcome {
 }
 
 /**
- * The drift check, the same from the schedule, the CLI and the HTTP endpoint: the window's bin counts against
- * the reference profile (or the first DRIFT_BASELINE_DAYS days of traffic), a report written as JSON and HTML,
- * the metrics set, a warning logged and the webhook called on drift.
+ * The drift check, the same from the schedule, the CLI and the HTTP endpoint: one model version's window of bin
+ * counts against that version's reference profile (or the first DRIFT_BASELINE_DAYS days of its traffic), a report
+ * written as JSON and HTML, the metrics set, a warning logged and the webhook called on drift. Models are found in
+ * the catalog: no session is opened, so the check runs wherever the repository and the log can be read.
  */
 @Injectable()
 export class DriftCheck {
@@ -73,7 +79,7 @@ export class DriftCheck {
 
   constructor(
     private readonly config: AppConfig,
-    private readonly registry: ModelRegistry,
+    private readonly catalog: ModelCatalog,
     private readonly profiles: ReferenceProfiles,
     private readonly log: PredictionLogReader,
     private readonly reports: DriftReports,
@@ -81,19 +87,24 @@ export class DriftCheck {
     private readonly webhook: AlertWebhook,
   ) {}
 
-  /** Runs the check now; a second call for a model already being checked waits for that run instead. */
-  run(modelName: string, window: WindowRequest = {}): Promise<DriftOutcome> {
-    const days = windowDays(window, this.config.get('DRIFT_WINDOW_DAYS'));
-    const model = this.registry.get(modelName);
-    const key = `${model.name}\u0000${days[0]}\u0000${days[days.length - 1]}`;
+  /**
+   * Runs the check now, on `request.version` or the model's default version; a second call for a version already
+   * being checked over the same window waits for that run instead.
+   */
+  async run(modelName: string, request: DriftRequest = {}): Promise<DriftOutcome> {
+    const days = windowDays(request, this.config.get('DRIFT_WINDOW_DAYS'));
+    const entry = await this.catalog.find(modelName, request.version);
+    const { name, version } = entry.source;
+    const key = `${name}\u0000${version}\u0000${days[0]}\u0000${days[days.length - 1]}`;
     const existing = this.running.get(key);
     if (existing) return existing;
-    const run = this.check(model, days).finally(() => this.running.delete(key));
+    const run = this.check(entry, days).finally(() => this.running.delete(key));
     this.running.set(key, run);
     return run;
   }
 
-  private async check(model: ServedModel, days: string[]): Promise<DriftOutcome> {
+  private async check(entry: CatalogEntry, days: string[]): Promise<DriftOutcome> {
+    const model = entry.source;
     const started = performance.now();
     const inputs: DriftInputs = {
       model: model.name,
@@ -110,9 +121,9 @@ export class DriftCheck {
       sampleRate: this.config.get('PREDICTION_LOG_SAMPLE_RATE'),
       durationMs: 0,
     };
-    const report = await this.compare(model, days, inputs);
+    const report = await this.compare(entry, days, inputs);
     report.duration_ms = Math.round(performance.now() - started);
-    const files = await this.reports.write(report);
+    const files = await this.reports.write(report, { defaultVersion: entry.isDefault });
     this.metrics.showReport(report);
     if (report.verdict === 'drift') {
       const drifted = report.features
@@ -138,8 +149,9 @@ export class DriftCheck {
     return { report, files };
   }
 
-  private async compare(model: ServedModel, days: string[], inputs: DriftInputs): Promise<DriftReport> {
-    const reference = await this.profiles.forModel(model.name, model.version);
+  private async compare(entry: CatalogEntry, days: string[], inputs: DriftInputs): Promise<DriftReport> {
+    const model = entry.source;
+    const reference = await this.profiles.load(model.reference);
     if (reference) {
       inputs.reference = {
         kind: 'reference.json',
@@ -155,7 +167,7 @@ export class DriftCheck {
       inputs.sources = sources;
       return buildDriftReport(reference.profile, counts, inputs);
     }
-    const missing = `No reference profile at ${referencePathOf(model.path)}`;
+    const missing = `No reference profile at ${model.reference}`;
     const baselineDays = this.config.get('DRIFT_BASELINE_DAYS');
     if (baselineDays === undefined) {
       return emptyReport(
@@ -165,24 +177,29 @@ export class DriftCheck {
           'or set DRIFT_BASELINE_DAYS to compare with the first days of logged traffic.',
       );
     }
-    return this.compareWithBaseline(model, days, inputs, baselineDays, missing);
+    return this.compareWithBaseline(entry, days, inputs, baselineDays, missing);
   }
 
-  /** Without a reference: the first `baselineDays` days that have traffic become the reference. */
+  /**
+   * Without a reference: the first `baselineDays` days that have traffic become the reference. The features and
+   * labels come from the graph, read (not run) by the catalog.
+   */
   private async compareWithBaseline(
-    model: ServedModel,
+    entry: CatalogEntry,
     days: string[],
     inputs: DriftInputs,
     baselineDays: number,
     missing: string,
   ): Promise<DriftReport> {
-    const builder = ReferenceProfileBuilder.forModel(model);
+    const model = entry.source;
+    const { signature } = await this.catalog.describe(model);
+    const builder = ReferenceProfileBuilder.forModel({ name: model.name, version: model.version, signature });
     const baseline: string[] = [];
     for (const day of await this.log.days()) {
       if (baseline.length === baselineDays) break;
       let seen = false;
       for await (const record of this.log.records(model.name, model.version, day)) {
-        if (record.features.length !== model.signature.featureCount) continue;
+        if (record.features.length !== signature.featureCount) continue;
         builder.addRow(record.features, record);
         seen = true;
       }

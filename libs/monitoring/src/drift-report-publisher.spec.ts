@@ -1,5 +1,5 @@
 import { AppConfig } from '@app/config';
-import { ModelRegistry } from '@app/inference';
+import type { CatalogScan, ModelCatalog } from '@app/inference';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -93,8 +93,17 @@ describe('DriftReportPublisher', () => {
     metrics = metricsIn(registry);
     reports = new DriftReports({ get: () => dir } as unknown as AppConfig);
     served = '1';
-    const models = { list: () => [{ name: 'm', version: served, ready: true }] };
-    publisher = new DriftReportPublisher(models as unknown as ModelRegistry, reports, metrics);
+    // The repository as the registry last read it: model m, serving `served`.
+    const catalog = {
+      get lastScan(): CatalogScan {
+        const source = { name: 'm', version: served, path: '', reference: '', fingerprint: '' };
+        return {
+          models: [{ name: 'm', available: [source], served: [source], policy: { latest: 1 } }],
+          problems: [],
+        };
+      },
+    };
+    publisher = new DriftReportPublisher(catalog as unknown as ModelCatalog, reports, metrics);
   });
 
   it("shows the newest day's report, reading it again only when the file changed", async () => {
@@ -157,5 +166,36 @@ describe('DriftReportPublisher', () => {
     writeFileSync(join(dir, 'm', '2026-11-23.json'), '{"torn');
     await expect(publisher.refresh()).resolves.toBeUndefined();
     expect(await value('model_drift_detected')).toBeUndefined();
+  });
+
+  it('shows each served version its own reports: the default one’s in the model folder, the others’ in versions/<v>', async () => {
+    const scan = (versions: string[]): CatalogScan => {
+      const sources = versions.map((version) => ({
+        name: 'm',
+        version,
+        path: '',
+        reference: '',
+        fingerprint: '',
+      }));
+      return {
+        models: [{ name: 'm', available: sources, served: sources, policy: { all: true } }],
+        problems: [],
+      };
+    };
+    const both = new DriftReportPublisher(
+      { lastScan: scan(['1', '2']) } as unknown as ModelCatalog,
+      reports,
+      metrics,
+    );
+    write('2026-11-23.json', report('no-drift', '2026-11-23T06:00:00.000Z', 0.01, '2'));
+    mkdirSync(join(dir, 'm', 'versions', '1'), { recursive: true });
+    writeFileSync(
+      join(dir, 'm', 'versions', '1', '2026-11-23.json'),
+      JSON.stringify(report('drift', '2026-11-23T06:00:00.000Z', 0.5, '1')),
+    );
+    await both.refresh();
+    expect(await value('model_drift_detected', { version: '2' })).toBe(0);
+    expect(await value('model_drift_detected', { version: '1' })).toBe(1);
+    expect(await value('model_feature_psi', { version: '1', feature: 'a' })).toBe(0.5);
   });
 });

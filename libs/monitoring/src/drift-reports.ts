@@ -17,7 +17,11 @@ export interface ReportFile {
   size: number;
 }
 
-/** `DRIFT_REPORT_DIR/<model>/<YYYY-MM-DD>.json` and `.html`; a second run on the same day replaces the first. */
+/**
+ * `DRIFT_REPORT_DIR/<model>/<YYYY-MM-DD>.json` and `.html` for the model's default version (the one its unversioned
+ * routes serve, and the only one unless its version policy serves several), `<model>/versions/<v>/<YYYY-MM-DD>.json`
+ * for the others; a second run on the same day replaces the first.
+ */
 @Injectable()
 export class DriftReports {
   readonly dir: string;
@@ -26,8 +30,10 @@ export class DriftReports {
     this.dir = config.get('DRIFT_REPORT_DIR');
   }
 
-  async write(report: DriftReport): Promise<WrittenReport> {
-    const folder = join(this.dir, report.model);
+  async write(report: DriftReport, { defaultVersion = true } = {}): Promise<WrittenReport> {
+    const folder = defaultVersion
+      ? join(this.dir, report.model)
+      : join(this.dir, report.model, 'versions', report.version);
     await mkdir(folder, { recursive: true });
     const day = report.generated_at.slice(0, 10);
     const written = { json: join(folder, `${day}.json`), html: join(folder, `${day}.html`) };
@@ -37,15 +43,18 @@ export class DriftReports {
     return written;
   }
 
-  /** The most recent report of a model, or undefined when none was written. */
+  /** The most recent report of a model's default version, or undefined when none was written. */
   async latest(model: string): Promise<DriftReport | undefined> {
     const newest = await this.newest(model);
     return newest && this.read(newest.path);
   }
 
-  /** The file of a model's most recent report (the latest day), with what tells a rewrite of it. */
-  async newest(model: string): Promise<ReportFile | undefined> {
-    const folder = join(this.dir, model);
+  /**
+   * The file of a model's most recent report (the latest day), with what tells a rewrite of it: of its default
+   * version, or with `version` of that version when it is not the default (its own folder).
+   */
+  async newest(model: string, version?: string): Promise<ReportFile | undefined> {
+    const folder = version === undefined ? join(this.dir, model) : join(this.dir, model, 'versions', version);
     const names = await readdir(folder).catch(() => [] as string[]);
     const newest = names
       .filter((name) => /^\d{4}-\d{2}-\d{2}\.json$/.test(name))

@@ -1,5 +1,5 @@
 import { AppConfig } from '@app/config';
-import { ModelRegistry } from '@app/inference';
+import { ModelCatalog } from '@app/inference';
 import { Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { SchedulerRegistry } from '@nestjs/schedule';
 import { CronJob } from 'cron';
@@ -8,7 +8,7 @@ import { DriftCheck } from './drift-check';
 export const DRIFT_JOB = 'drift-check';
 
 /**
- * Runs the drift check of every served model on DRIFT_CRON (UTC). Not registered with
+ * Runs the drift check of every served model version (each against its own reference) on DRIFT_CRON (UTC). Not registered with
  * DRIFT_SCHEDULE_ENABLED=false, where a Kubernetes CronJob runs the CLI instead (and with several replicas, where
  * each would run it). With several HTTP workers only worker 0 runs it, for the whole group: the check reads every
  * worker's files, and the others show its report within a minute (DriftReportPublisher).
@@ -20,7 +20,7 @@ export class DriftScheduler implements OnApplicationBootstrap {
   constructor(
     private readonly config: AppConfig,
     private readonly scheduler: SchedulerRegistry,
-    private readonly registry: ModelRegistry,
+    private readonly catalog: ModelCatalog,
     private readonly check: DriftCheck,
   ) {}
 
@@ -41,14 +41,21 @@ export class DriftScheduler implements OnApplicationBootstrap {
     );
   }
 
-  /** One model's failure is logged and does not stop the others. */
+  /** The versions the repository serves, read again now; one version's failure is logged and does not stop the others. */
   async checkAll(): Promise<void> {
-    for (const { name, ready } of this.registry.list()) {
-      if (!ready) continue;
-      try {
-        await this.check.run(name);
-      } catch (error) {
-        this.logger.error(`scheduled drift check of ${name} failed: ${(error as Error).message}`);
+    const scan = await this.catalog.scan().catch((error: Error) => {
+      this.logger.error(`scheduled drift check: ${error.message}`);
+      return undefined;
+    });
+    for (const model of scan?.models ?? []) {
+      for (const { name, version } of model.served) {
+        try {
+          await this.check.run(name, { version });
+        } catch (error) {
+          this.logger.error(
+            `scheduled drift check of ${name} v${version} failed: ${(error as Error).message}`,
+          );
+        }
       }
     }
   }

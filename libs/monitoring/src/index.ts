@@ -5,6 +5,7 @@ export { BinCounter, readCountSummary } from './count-summary';
 export {
   DriftCheck,
   type DriftOutcome,
+  type DriftRequest,
   exitCodeOf,
   InvalidWindowError,
   type WindowRequest,

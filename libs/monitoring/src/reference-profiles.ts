@@ -1,4 +1,4 @@
-import { ModelRegistry } from '@app/inference';
+import { ModelCatalog, ModelNotFoundError, ModelVersionNotFoundError } from '@app/inference';
 import { Injectable } from '@nestjs/common';
 import { readFile, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
@@ -19,23 +19,27 @@ export function referencePathOf(modelPath: string): string {
 }
 
 /**
- * The reference profiles of the served models, read from disk and re-read when the file changes (a profile can
- * be added or rebuilt while the service runs).
+ * The reference profiles of the models' versions, read from disk and re-read when the file changes (a profile can
+ * be added or rebuilt while the service runs). Each version has its own, beside its model file: traffic of version
+ * 2 is counted on version 2's bins, whichever version is the default.
  */
 @Injectable()
 export class ReferenceProfiles {
   private readonly cache = new Map<string, { stamp: string; loaded: LoadedReference }>();
 
-  constructor(private readonly registry: ModelRegistry) {}
+  constructor(private readonly catalog: ModelCatalog) {}
 
   /**
-   * The profile of `model` when `version` is the version served; undefined without a reference.json.
-   * Throws when the file exists but is not a usable profile.
+   * The profile of a model's version (the default version when `version` is undefined); undefined without a
+   * reference.json, or when the repository no longer holds that version. Throws when the file exists but is not a
+   * usable profile.
    */
   async forModel(model: string, version?: string): Promise<LoadedReference | undefined> {
-    const served = this.registry.get(model);
-    if (version !== undefined && served.version !== version) return undefined;
-    return this.load(referencePathOf(served.path));
+    const entry = await this.catalog.find(model, version).catch((error: unknown) => {
+      if (error instanceof ModelNotFoundError || error instanceof ModelVersionNotFoundError) return undefined;
+      throw error;
+    });
+    return entry && this.load(entry.source.reference);
   }
 
   async load(path: string): Promise<LoadedReference | undefined> {

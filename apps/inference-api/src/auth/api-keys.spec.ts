@@ -2,7 +2,9 @@ import type { AppConfig } from '@app/config';
 import { ApiKeys } from './api-keys';
 
 const KEYS = ['key-one-0123456789abcdef', 'key-two-0123456789abcdef'];
-const keys = (configured = KEYS) => new ApiKeys({ apiKeys: configured } as unknown as AppConfig);
+const ADMIN = ['admin-one-0123456789abcdef', 'admin-two-0123456789abcdef'];
+const keys = (configured = KEYS, admin: string[] = []) =>
+  new ApiKeys({ apiKeys: configured, get: () => admin } as unknown as AppConfig);
 
 describe('ApiKeys', () => {
   it('accepts each configured key, as X-API-Key or as a bearer token', () => {
@@ -38,5 +40,27 @@ describe('ApiKeys', () => {
     expect(keys().check({ 'x-api-key': '' })).toBe('missing');
     expect(keys([]).check({})).toBe('not-required');
     expect(keys([]).required).toBe(false);
+  });
+});
+
+describe('ApiKeys for the repository API', () => {
+  it('takes only the admin keys, and tells a prediction key from an unknown one', () => {
+    const both = keys(KEYS, ADMIN);
+    for (const key of ADMIN) {
+      expect(both.checkAdmin({ 'x-api-key': key })).toBe('valid');
+      expect(both.checkAdmin({ authorization: `Bearer ${key}` })).toBe('valid');
+    }
+    expect(both.checkAdmin({ 'x-api-key': KEYS[0] })).toBe('prediction-key');
+    expect(both.checkAdmin({ 'x-api-key': `${ADMIN[0]}x` })).toBe('invalid');
+    expect(both.checkAdmin({})).toBe('missing');
+    // And an admin key is no prediction key.
+    expect(both.check({ 'x-api-key': ADMIN[0] })).toBe('invalid');
+  });
+
+  it('is off without admin keys, even when prediction needs no key', () => {
+    expect(keys(KEYS, []).checkAdmin({ 'x-api-key': KEYS[0] })).toBe('disabled');
+    expect(keys([], []).checkAdmin({})).toBe('disabled');
+    expect(keys([], ADMIN).checkAdmin({ 'x-api-key': ADMIN[1] })).toBe('valid');
+    expect(keys([], ADMIN).checkAdmin({ 'x-api-key': KEYS[1] })).toBe('invalid');
   });
 });

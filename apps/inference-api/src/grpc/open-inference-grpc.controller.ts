@@ -71,16 +71,27 @@ export class OpenInferenceGrpcController {
    */
   @GrpcMethod(INFERENCE_SERVICE, 'ModelReady')
   modelReady(request: ModelRequest): { ready: boolean } {
-    const status = this.registry.status(request.name);
-    if (request.version !== '' && request.version !== status.version) {
-      throw new ModelVersionNotFoundError(request.name, request.version, status.version);
+    if (request.version === '') return { ready: this.registry.status(request.name).ready };
+    const statuses = this.registry.versions(request.name);
+    const status = statuses.find((s) => s.version === request.version);
+    if (!status) {
+      throw new ModelVersionNotFoundError(
+        request.name,
+        request.version,
+        statuses.map((s) => s.version),
+      );
     }
     return { ready: status.ready };
   }
 
   @GrpcMethod(INFERENCE_SERVICE, 'ModelMetadata')
   modelMetadata(request: ModelRequest): ModelMetadata {
-    return modelMetadata(this.served(request.name, request.version));
+    const model = this.served(request.name, request.version);
+    const versions = this.registry
+      .versions(request.name)
+      .filter((status) => status.ready)
+      .map((status) => status.version);
+    return modelMetadata(model, versions);
   }
 
   @GrpcMethod(INFERENCE_SERVICE, 'ModelInfer')
@@ -89,8 +100,9 @@ export class OpenInferenceGrpcController {
     // Everything the request can get wrong is found before its rows are queued.
     const { rows, paths } = rowsOfInputs(model.signature, inputTensors(request));
     const selected = selectOutputs(model.signature, requestedOutputs(request));
+    // Looked up and queued in one turn of the event loop: the version looked up answers, even across a swap.
     const result = await this.predictions.run(
-      this.predictions.prepare(model.name, rows, paths),
+      this.predictions.prepareFor(model, rows, paths),
       requestIdOf(metadata),
     );
     const outputs = responseOutputs(model.signature, selected, result.outputs, result.predictions);
@@ -99,12 +111,8 @@ export class OpenInferenceGrpcController {
     });
   }
 
-  /** A loaded model (NOT_FOUND unknown, UNAVAILABLE loading) whose version is the one named, if one is. */
+  /** A loaded version: `version`, or the default when empty (NOT_FOUND unknown model or version, UNAVAILABLE loading). */
   private served(name: string, version: string): ServedModel {
-    const model = this.registry.get(name);
-    if (version !== '' && version !== model.version) {
-      throw new ModelVersionNotFoundError(name, version, model.version);
-    }
-    return model;
+    return this.registry.get(name, version === '' ? undefined : version);
   }
 }

@@ -62,10 +62,28 @@ export class TensorDescription {
   shape!: Array<number | string>;
 }
 
-export class ModelDescription {
-  @ApiProperty({ example: 'seed_gbc' }) name!: string;
+export class ServedVersion {
   @ApiProperty({ example: '1' }) version!: string;
   @ApiProperty() ready!: boolean;
+  @ApiProperty({ description: 'Unversioned requests (and POST /predict, for the default model) go to it.' })
+  default!: boolean;
+}
+
+export class ModelDescription {
+  @ApiProperty({ example: 'seed_gbc' }) name!: string;
+  @ApiProperty({ example: '1', description: 'The version described: the default one.' }) version!: string;
+  @ApiProperty() ready!: boolean;
+  @ApiProperty({
+    example: '1',
+    description:
+      "The version unversioned requests go to: model.json's default_version, else the highest served.",
+  })
+  default_version!: string;
+  @ApiProperty({
+    type: [ServedVersion],
+    description: "Every version served, oldest first, as the model's version_policy selects them.",
+  })
+  versions!: ServedVersion[];
   @ApiPropertyOptional({ enum: ['classification', 'regression'] }) task?: string;
   @ApiPropertyOptional({ type: [String] }) features?: string[];
   @ApiPropertyOptional({ type: 'array', items: { oneOf: [{ type: 'number' }, { type: 'string' }] } })

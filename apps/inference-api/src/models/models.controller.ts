@@ -28,16 +28,22 @@ export class ModelsController {
   @ApiOkResponse({ type: ModelList })
   @ProblemResponses(401)
   list(): ModelList {
-    return { models: this.registry.list().map(describeModel) };
+    const byName = new Map<string, ModelStatus[]>();
+    for (const status of this.registry.list())
+      byName.set(status.name, [...(byName.get(status.name) ?? []), status]);
+    return { models: [...byName.values()].map(describeModel) };
   }
 
   @Get(':name')
-  @ApiOperation({ summary: 'Describe one model: inputs, outputs, task, features and labels' })
+  @ApiOperation({
+    summary:
+      'Describe one model at its default version: inputs, outputs, task, features and labels; every version served',
+  })
   @ApiParam({ name: 'name', example: 'seed_gbc' })
   @ApiOkResponse({ type: ModelDescription })
   @ProblemResponses(401, 404)
   describe(@Param('name') name: string): ModelDescription {
-    return describeModel(this.registry.status(name));
+    return describeModel(this.registry.versions(name));
   }
 
   // `:` inside a path segment is escaped for Express 5's path-to-regexp.
@@ -111,17 +117,26 @@ export function kservePredictResponseJson({ model, predictions }: PredictionResu
   return `{"predictions":[${rows.join(',')}],"model_name":${JSON.stringify(model.name)},"model_version":${JSON.stringify(model.version)}}`;
 }
 
-function describeModel({ name, version, ready, model }: ModelStatus): ModelDescription {
-  if (!model) return { name, version, ready };
+/**
+ * A model as its default version describes it (what the unversioned routes serve), with every version it serves
+ * and which of them is the default.
+ */
+function describeModel(statuses: readonly ModelStatus[]): ModelDescription {
+  const head = statuses.find((s) => s.default) ?? statuses[statuses.length - 1];
+  const { name, version, ready, model } = head;
+  const versions = statuses.map((s) => ({ version: s.version, ready: s.ready, default: s.default }));
+  if (!model) return { name, version, ready, default_version: version, versions };
   const { signature } = model;
-  const head = signature.head;
+  const task = signature.head;
   return {
     name,
     version,
     ready,
-    task: head.task,
+    default_version: version,
+    versions,
+    task: task.task,
     features: signature.features,
-    ...(head.task === 'classification' ? { labels: head.labels, scores: head.scoreKind } : {}),
+    ...(task.task === 'classification' ? { labels: task.labels, scores: task.scoreKind } : {}),
     fixed_batch_size: signature.fixedBatchSize,
     placement: model.runtime.placement,
     execution_providers: model.runtime.providers,

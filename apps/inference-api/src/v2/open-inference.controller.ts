@@ -5,7 +5,6 @@ import {
   inputsWithData,
   modelMetadata,
   ModelRegistry,
-  ModelVersionNotFoundError,
   PredictionService,
   responseOutputs,
   rowsOfInputs,
@@ -39,8 +38,16 @@ import {
 /** Triton's name for its binary tensor data extension, as GET /v2 lists it. */
 export const BINARY_TENSOR_DATA_EXTENSION = 'binary_tensor_data';
 
+/** The protocol's model repository extension (index, load, unload: RepositoryController), as GET /v2 lists it. */
+export const MODEL_REPOSITORY_EXTENSION = 'model_repository';
+
 const NAME = { name: 'name', example: 'seed_gbc' } as const;
-const VERSION = { name: 'version', example: '1', description: 'Only the served (highest) version.' } as const;
+const VERSION = {
+  name: 'version',
+  example: '1',
+  description:
+    "One of the versions the model serves (its model.json's version_policy; by default the highest).",
+} as const;
 
 /** Why the models are not ready, by the registry's phase. */
 const NOT_READY: Readonly<Record<ModelRegistry['state'], string>> = {
@@ -74,7 +81,7 @@ export class OpenInferenceController {
     return {
       name: this.config.get('SERVICE_NAME'),
       version: this.config.get('SERVICE_VERSION'),
-      extensions: [BINARY_TENSOR_DATA_EXTENSION],
+      extensions: [BINARY_TENSOR_DATA_EXTENSION, MODEL_REPOSITORY_EXTENSION],
     };
   }
 
@@ -107,12 +114,14 @@ export class OpenInferenceController {
 
   @Get('models/:name')
   @RequiresApiKey()
-  @ApiOperation({ summary: 'Model metadata: input, outputs and what they hold' })
+  @ApiOperation({
+    summary: 'Model metadata of the default version: input, outputs and what they hold; every version served',
+  })
   @ApiParam(NAME)
   @ApiOkResponse({ type: ModelMetadataResponse })
   @OpenInferenceErrorResponses(401, 404, 503)
   modelMetadata(@Param('name') name: string): ModelMetadataResponse {
-    return modelMetadata(this.served(name));
+    return this.metadata(name);
   }
 
   @Get('models/:name/versions/:version')
@@ -123,7 +132,7 @@ export class OpenInferenceController {
   @ApiOkResponse({ type: ModelMetadataResponse })
   @OpenInferenceErrorResponses(401, 404, 503)
   versionMetadata(@Param('name') name: string, @Param('version') version: string): ModelMetadataResponse {
-    return modelMetadata(this.served(name, version));
+    return this.metadata(name, version);
   }
 
   @Get('models/:name/ready')
@@ -185,13 +194,19 @@ export class OpenInferenceController {
     return this.answer(this.served(name, version), body, binary, requestId, res);
   }
 
-  /** A loaded model (404 unknown, 503 loading) whose version is the one named, if one is. */
+  /** A loaded version: the one named, else the default (404 unknown model or version, 503 loading). */
   private served(name: string, version?: string): ServedModel {
-    const model = this.registry.get(name);
-    if (version !== undefined && version !== model.version) {
-      throw new ModelVersionNotFoundError(name, version, model.version);
-    }
-    return model;
+    return this.registry.get(name, version);
+  }
+
+  /** A version's metadata, listing every version the model serves. */
+  private metadata(name: string, version?: string): ModelMetadataResponse {
+    const model = this.served(name, version);
+    const versions = this.registry
+      .versions(name)
+      .filter((status) => status.ready)
+      .map((status) => status.version);
+    return modelMetadata(model, versions);
   }
 
   /**
@@ -213,7 +228,8 @@ export class OpenInferenceController {
     const { rows, paths } = rowsOfInputs(model.signature, inputs);
     const selected = selectOutputs(model.signature, body.outputs);
     const asBinary = binaryOutputs(body.parameters, body.outputs, selected);
-    const result = await this.predictions.run(this.predictions.prepare(model.name, rows, paths), requestId);
+    // Looked up and queued in one turn of the event loop: a swap cannot come between, the version looked up answers.
+    const result = await this.predictions.run(this.predictions.prepareFor(model, rows, paths), requestId);
     const response: InferenceResponse = {
       model_name: result.model.name,
       model_version: result.model.version,

@@ -171,8 +171,9 @@ export class ServerMetadataResponse {
   @ApiProperty({ example: '0.1.0' }) version!: string;
   @ApiProperty({
     type: [String],
-    example: ['binary_tensor_data'],
-    description: "binary_tensor_data: Triton's binary tensor data extension on the infer routes.",
+    example: ['binary_tensor_data', 'model_repository'],
+    description:
+      "binary_tensor_data: Triton's binary tensor data extension on the infer routes; model_repository: the repository API (index, load, unload).",
   })
   extensions!: string[];
 }

@@ -11,14 +11,31 @@ export class InvalidTensorError extends DomainError {
   }
 }
 
-/** A version in the path other than the one served: only each name's highest version is loaded. */
+/** A version in the path (or gRPC's model_version) that the model does not serve here. */
 export class ModelVersionNotFoundError extends DomainError {
-  constructor(name: string, version: string, served: string) {
+  /**
+   * @param known the versions there are: those served, or with `among` 'repository' those the repository holds (a
+   * drift check may look at a version no longer served)
+   */
+  constructor(
+    name: string,
+    version: string,
+    known: readonly string[],
+    among: 'served' | 'repository' = 'served',
+  ) {
+    const listed = known.map((v) => `"${v}"`).join(', ');
+    const plural = known.length === 1 ? '' : 's';
+    const there =
+      known.length === 0
+        ? 'it serves no version.'
+        : among === 'served'
+          ? `the served version${plural} ${known.length === 1 ? 'is' : 'are'} ${listed}.`
+          : `the repository holds version${plural} ${listed}.`;
     super({
       code: 'model-version-not-found',
       status: 404,
       title: 'Model version not found',
-      detail: `Model "${name}" has no version "${version}" here; the served version is "${served}".`,
+      detail: `Model "${name}" has no version "${version}" here; ${there}`,
     });
   }
 }

@@ -30,8 +30,14 @@ export interface ModelMetadata {
   properties: Record<string, string>;
 }
 
-/** A served model as the protocol describes it: its one input, the outputs a request may ask for, what they hold. */
-export function modelMetadata(model: ServedModel): ModelMetadata {
+/**
+ * A served version as the protocol describes it: its one input, the outputs a request may ask for, what they hold,
+ * and every version the model serves (each reachable under `versions/{v}`).
+ */
+export function modelMetadata(
+  model: ServedModel,
+  versions: readonly string[] = [model.version],
+): ModelMetadata {
   const { signature } = model;
   const head = signature.head;
   const outputs = offeredOutputs(signature);
@@ -46,8 +52,7 @@ export function modelMetadata(model: ServedModel): ModelMetadata {
   for (const output of outputs) properties[`output.${output.name}`] = output.description;
   return {
     name: model.name,
-    // Only each name's highest version is loaded, so it is the one version a path can name.
-    versions: [model.version],
+    versions: [...versions],
     platform: ONNX_PLATFORM,
     inputs: [
       {
