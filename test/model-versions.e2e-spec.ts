@@ -159,6 +159,21 @@ describe('versions side by side', () => {
     });
   });
 
+  it('runs and reads the drift check of any version over HTTP, the default without ?version', async () => {
+    const v1 = await http().post('/v1/models/scores/drift?version=1').expect(200);
+    expect(v1.body).toMatchObject({ model: 'scores', version: '1' });
+    expect((await http().get('/v1/models/scores/drift?version=1').expect(200)).body.version).toBe('1');
+    // Version 2 has had no check yet: its own folder is empty, whatever the others hold.
+    const none = await http().get('/v1/models/scores/drift?version=2').expect(404);
+    expect(none.body.detail).toContain('version 2 of model "scores"');
+    expect((await http().post('/v1/models/scores/drift').expect(200)).body.version).toBe('3');
+    expect((await http().get('/v1/models/scores/drift').expect(200)).body.version).toBe('3');
+    expect((await http().get('/v1/models/scores/drift?version=3').expect(200)).body.version).toBe('3');
+    await http().get('/v1/models/scores/drift?version=9').expect(404);
+    const bad = await http().post('/v1/models/scores/drift?version=latest').expect(422);
+    expect(JSON.stringify(bad.body)).toContain('version must be a version number');
+  });
+
   it('counts and logs each answer under the version that computed it', async () => {
     const before = await metricValues();
     for (const version of [1, 2, 2]) {

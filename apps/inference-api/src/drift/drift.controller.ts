@@ -1,18 +1,20 @@
-import { ModelRegistry } from '@app/inference';
+import { ModelCatalog } from '@app/inference';
 import { DriftCheck, DriftReport, DriftReports } from '@app/monitoring';
 import { DomainError } from '@app/observability';
 import { Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
 import { ProblemResponses, RequiresApiKey } from '../openapi';
-import { DriftWindowQuery } from './drift.dto';
+import { DriftVersionQuery, DriftWindowQuery } from './drift.dto';
 
 class DriftReportNotFoundError extends DomainError {
-  constructor(model: string) {
+  constructor(model: string, version?: string) {
+    const which = version === undefined ? `model "${model}"` : `version ${version} of model "${model}"`;
+    const query = version === undefined ? '' : `?version=${version}`;
     super({
       code: 'drift-report-not-found',
       status: 404,
       title: 'No drift report',
-      detail: `No drift check has run for model "${model}" yet; POST /v1/models/${model}/drift runs one.`,
+      detail: `No drift check has run for ${which} yet; POST /v1/models/${model}/drift${query} runs one.`,
     });
   }
 }
@@ -29,7 +31,7 @@ const REPORT_SCHEMA = {
 @Controller('v1/models/:name/drift')
 export class DriftController {
   constructor(
-    private readonly registry: ModelRegistry,
+    private readonly catalog: ModelCatalog,
     private readonly check: DriftCheck,
     private readonly reports: DriftReports,
   ) {}
@@ -37,7 +39,8 @@ export class DriftController {
   @Post()
   @HttpCode(200)
   @ApiOperation({
-    summary: 'Run the drift check now and return its report (also written to DRIFT_REPORT_DIR)',
+    summary:
+      'Run the drift check now, of the default version or of `version`, and return its report (also written to DRIFT_REPORT_DIR)',
   })
   @ApiParam({ name: 'name', example: 'seed_gbc' })
   @ApiOkResponse(REPORT_SCHEMA)
@@ -48,15 +51,16 @@ export class DriftController {
   }
 
   @Get()
-  @ApiOperation({ summary: 'The latest drift report of the model' })
+  @ApiOperation({ summary: 'The latest drift report of the model (of its default version, or of `version`)' })
   @ApiParam({ name: 'name', example: 'seed_gbc' })
   @ApiOkResponse(REPORT_SCHEMA)
-  @ProblemResponses(401, 404)
-  async latest(@Param('name') name: string): Promise<DriftReport> {
-    // Unknown models are a 404 of their own, before the file system is asked.
-    this.registry.status(name);
-    const report = await this.reports.latest(name);
-    if (!report) throw new DriftReportNotFoundError(name);
-    return report;
+  @ProblemResponses(401, 404, 422)
+  async latest(@Param('name') name: string, @Query() query: DriftVersionQuery): Promise<DriftReport> {
+    // An unknown model or version is a 404 of its own, before the report folder is asked.
+    const entry = await this.catalog.find(name, query.version);
+    // The default version's reports are the model's own; another version's are in a folder of its own.
+    const file = await this.reports.newest(name, entry.isDefault ? undefined : entry.source.version);
+    if (!file) throw new DriftReportNotFoundError(name, query.version);
+    return this.reports.read(file.path);
   }
 }
