@@ -6,10 +6,9 @@ import {
   status,
 } from '@grpc/grpc-js';
 import { loadSync } from '@grpc/proto-loader';
-import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { LoadResult } from './load';
+import { type LoadResult, runBounded } from './load';
 import { API_KEY, findOrInstall, ROOT } from './support';
 
 /*
@@ -180,35 +179,4 @@ export function findH2load(): string {
     throw new Error('h2load is not installed and could not be installed: apt-get install -y nghttp2-client');
   }
   return found;
-}
-
-const running = new Set<ChildProcess>();
-// The load generator must not outlive the bench, whichever way the bench ends.
-process.on('exit', () => running.forEach((child) => child.kill('SIGKILL')));
-
-/** Runs a command to completion, killing it if it outlives `timeoutMs`: every load is bounded in time. */
-function runBounded(
-  command: string,
-  args: string[],
-  timeoutMs: number,
-): Promise<{ stdout: string; stderr: string; code: number | null }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    running.add(child);
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.on('error', (error) => {
-      clearTimeout(timer);
-      running.delete(child);
-      reject(error);
-    });
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      running.delete(child);
-      resolve({ stdout, stderr, code });
-    });
-  });
 }

@@ -155,7 +155,7 @@ const running = new Set<ChildProcess>();
 process.on('exit', () => running.forEach((child) => child.kill('SIGKILL')));
 
 /** Runs a command to completion, killing it if it outlives `timeoutMs`: every load is bounded in time. */
-function runBounded(
+export function runBounded(
   command: string,
   args: string[],
   timeoutMs: number,
