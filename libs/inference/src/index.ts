@@ -2,7 +2,6 @@ export * from './errors';
 export { jsonNumber, jsonNumbers, jsonScalar } from './json-text';
 export { InferenceModule } from './inference.module';
 export { type ModelRuntime, type RuntimeStats } from './inference-runner';
-export { MODEL_LOAD_FAILURES_TOTAL } from './inference-metrics';
 export { OverloadedError } from './runtime/batch-queue';
 export { openScoringSession, type ScoringSession } from './runtime/scoring-session';
 export {

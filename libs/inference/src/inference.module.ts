@@ -1,7 +1,6 @@
 import { Module } from '@nestjs/common';
 import { ModelCatalogModule } from './catalog';
 import { InferenceRunner } from './inference-runner';
-import { INFERENCE_METRIC_PROVIDERS } from './inference-metrics';
 import { ModelRegistry } from './model-registry';
 import { PredictionService } from './prediction.service';
 import { RepositoryPoller } from './repository-poller';
@@ -13,14 +12,7 @@ import { ParityGate } from './validation/parity-gate';
  */
 @Module({
   imports: [ModelCatalogModule],
-  providers: [
-    ...INFERENCE_METRIC_PROVIDERS,
-    ModelRegistry,
-    InferenceRunner,
-    PredictionService,
-    ParityGate,
-    RepositoryPoller,
-  ],
+  providers: [ModelRegistry, InferenceRunner, PredictionService, ParityGate, RepositoryPoller],
   exports: [ModelCatalogModule, ModelRegistry, PredictionService, ParityGate],
 })
 export class InferenceModule {}

@@ -1,8 +1,6 @@
 import { AppConfig } from '@app/config';
 import { InferenceMetrics } from '@app/observability';
 import { Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
-import { InjectMetric } from '@willsoto/nestjs-prometheus';
-import type { Counter } from 'prom-client';
 import {
   byVersion,
   type CatalogModel,
@@ -15,7 +13,6 @@ import {
 } from './catalog';
 import { ModelLoadFailedError, ModelNotFoundError, ModelNotReadyError } from './errors';
 import { InferenceRunner, ModelRuntime, RuntimeStats } from './inference-runner';
-import { MODEL_LOAD_FAILURES_TOTAL } from './inference-metrics';
 import { ModelSignature } from './model-signature';
 import { ModelVersionNotFoundError } from './open-inference/errors';
 import { ModelRefusedError, ParityGate } from './validation/parity-gate';
@@ -120,7 +117,6 @@ export class ModelRegistry implements OnModuleDestroy {
     private readonly metrics: InferenceMetrics,
     private readonly config: AppConfig,
     private readonly gate: ParityGate,
-    @InjectMetric(MODEL_LOAD_FAILURES_TOTAL) private readonly loadFailures: Counter<'model' | 'version'>,
   ) {}
 
   /** Ready means every model loaded and not shutting down. */
@@ -480,7 +476,7 @@ export class ModelRegistry implements OnModuleDestroy {
     } catch (error) {
       const reason = error instanceof Error ? error.message : String(error);
       this.failures.set(key, { fingerprint: source.fingerprint, reason });
-      this.loadFailures.inc({ model: source.name, version: source.version });
+      this.metrics.countLoadFailure(source.name, source.version);
       return new ServedLoadFailure(error);
     } finally {
       this.loading.delete(key);

@@ -4,6 +4,7 @@ import type { Counter, Gauge, Histogram } from 'prom-client';
 import {
   MODEL_BATCH_ROWS,
   MODEL_INFERENCE_DURATION_SECONDS,
+  MODEL_LOAD_FAILURES_TOTAL,
   MODEL_LOADED,
   MODEL_PREDICTIONS_TOTAL,
   MODEL_QUEUE_ROWS,
@@ -27,6 +28,7 @@ export class InferenceMetrics {
     @InjectMetric(MODEL_QUEUE_WAIT_SECONDS) private readonly queueWait: Histogram<ModelLabels>,
     @InjectMetric(MODEL_QUEUE_ROWS) private readonly queueRows: Gauge<ModelLabels>,
     @InjectMetric(MODEL_VALIDATION_FAILURES_TOTAL) private readonly validationFailures: Counter<ModelLabels>,
+    @InjectMetric(MODEL_LOAD_FAILURES_TOTAL) private readonly loadFailures: Counter<ModelLabels>,
   ) {}
 
   /** Time spent in the runtime for one batch (not the whole request: http_request_duration_seconds has that). */
@@ -64,5 +66,10 @@ export class InferenceMetrics {
   /** A version the parity gate refused: it never takes traffic. */
   countValidationFailure(model: string, version: string): void {
     this.validationFailures.inc({ model, version });
+  }
+
+  /** A version that failed to load after the start (hot reload, the repository API): what served goes on serving. */
+  countLoadFailure(model: string, version: string): void {
+    this.loadFailures.inc({ model, version });
   }
 }

@@ -10,6 +10,7 @@ export const MODEL_BATCH_ROWS = 'model_batch_rows';
 export const MODEL_QUEUE_WAIT_SECONDS = 'model_queue_wait_seconds';
 export const MODEL_QUEUE_ROWS = 'model_queue_rows';
 export const MODEL_VALIDATION_FAILURES_TOTAL = 'model_validation_failures_total';
+export const MODEL_LOAD_FAILURES_TOTAL = 'model_load_failures_total';
 
 /** Rows per merged run: 1 (no merging) up to large batches. */
 export const BATCH_ROWS_BUCKETS = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512];

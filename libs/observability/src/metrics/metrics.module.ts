@@ -21,6 +21,7 @@ import {
   MODEL_BATCH_ROWS,
   MODEL_QUEUE_ROWS,
   MODEL_QUEUE_WAIT_SECONDS,
+  MODEL_LOAD_FAILURES_TOTAL,
   MODEL_VALIDATION_FAILURES_TOTAL,
 } from './metric-names';
 
@@ -96,6 +97,11 @@ const MISNAMED_DEFAULT_GAUGES = [
     makeCounterProvider({
       name: MODEL_VALIDATION_FAILURES_TOTAL,
       help: 'Model versions refused before taking traffic: outputs off their validation.json, the file unusable, or missing with REQUIRE_VALIDATION.',
+      labelNames: ['model', 'version'],
+    }),
+    makeCounterProvider({
+      name: MODEL_LOAD_FAILURES_TOTAL,
+      help: 'Model versions that failed to load after the start (unreadable, unservable, refused by the parity gate), by model and version; what served before goes on serving.',
       labelNames: ['model', 'version'],
     }),
     HttpMetrics,
