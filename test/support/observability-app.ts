@@ -6,7 +6,7 @@ import {
   LoggingModule,
   MetricsModule,
 } from '@app/observability';
-import { Global, INestApplication, Module, Type } from '@nestjs/common';
+import { Global, INestApplication, Module, Provider, Type } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { Logger } from 'nestjs-pino';
 
@@ -47,7 +47,7 @@ export interface ObservabilityTestApp {
 export async function createObservabilityApp(
   controllers: Type[],
   env: Record<string, string> = {},
-  providers: Type[] = [],
+  providers: Provider[] = [],
 ): Promise<ObservabilityTestApp> {
   const environment = validateEnvironment({ NODE_ENV: 'test', SERVICE_VERSION: '9.8.7-test', ...env });
   const config = { get: (key: keyof typeof environment) => environment[key] } as unknown as AppConfig;
