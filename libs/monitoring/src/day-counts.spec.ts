@@ -9,7 +9,7 @@ import { parseRecords, recordLine } from './log-record';
 import { MemoryLogStore } from './memory-log-store';
 import { RecordedRows } from './recorded-rows';
 import { parseReferenceProfile, ReferenceProfile } from './reference-profile';
-import { LoadedReference } from './reference-profiles';
+import { LoadedReference } from './reference-profile-store';
 
 const REFERENCE_PATH = resolve(__dirname, '../../../models/seed_gbc/1/reference.json');
 const profile = parseReferenceProfile(readFileSync(REFERENCE_PATH, 'utf8'), REFERENCE_PATH);

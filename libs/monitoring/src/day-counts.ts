@@ -13,10 +13,10 @@ import { LoggedPrediction, observedOutput, parseRecords } from './log-record';
 import type { LogStore } from './log-store';
 import type { ObservedOutput } from './reference-profile';
 import type { Segment } from './recorded-rows';
-import type { ReferenceProfiles } from './reference-profiles';
+import type { ReferenceProfileStore } from './reference-profile-store';
 
-/** Where the counts find a model version's reference profile (ReferenceProfiles; a spec's own). */
-export type ReferenceLookup = Pick<ReferenceProfiles, 'forModel'>;
+/** Where the counts find a model version's reference profile (ReferenceProfileStore; a spec's own). */
+export type ReferenceLookup = Pick<ReferenceProfileStore, 'forModel'>;
 
 /** What this process knows about one day's log file of its own. */
 export interface DayFile {

@@ -2,10 +2,10 @@ import { ModelCatalogModule } from '@app/inference';
 import { Module } from '@nestjs/common';
 import { AlertWebhook } from './alert-webhook';
 import { DriftCheck } from './drift-check';
-import { DriftReports } from './drift-reports';
+import { DriftReportStore } from './drift-report-store';
 import { MONITORING_METRIC_PROVIDERS, MonitoringMetrics } from './monitoring-metrics';
 import { PredictionLogReader } from './prediction-log-reader';
-import { ReferenceProfiles } from './reference-profiles';
+import { ReferenceProfileStore } from './reference-profile-store';
 
 /**
  * The drift check and what it reads and writes; what the CLI needs without the prediction log writer. Models come
@@ -16,18 +16,18 @@ import { ReferenceProfiles } from './reference-profiles';
   providers: [
     ...MONITORING_METRIC_PROVIDERS,
     MonitoringMetrics,
-    ReferenceProfiles,
+    ReferenceProfileStore,
     PredictionLogReader,
-    DriftReports,
+    DriftReportStore,
     AlertWebhook,
     DriftCheck,
   ],
   exports: [
     ModelCatalogModule,
     MonitoringMetrics,
-    ReferenceProfiles,
+    ReferenceProfileStore,
     PredictionLogReader,
-    DriftReports,
+    DriftReportStore,
     AlertWebhook,
     DriftCheck,
   ],

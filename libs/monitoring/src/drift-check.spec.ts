@@ -7,12 +7,12 @@ import { join } from 'node:path';
 import { sampleRows, seedTrainingRows, shiftFeatures } from '../../../test/support/monitoring-data';
 import { AlertWebhook } from './alert-webhook';
 import { DriftCheck, exitCodeOf, windowDays } from './drift-check';
-import { DriftReports } from './drift-reports';
+import { DriftReportStore } from './drift-report-store';
 import { DriftScheduler } from './drift-scheduler';
 import { logFileName } from './log-files';
 import { MonitoringMetrics } from './monitoring-metrics';
 import { PredictionLogReader } from './prediction-log-reader';
-import { ReferenceProfiles } from './reference-profiles';
+import { ReferenceProfileStore } from './reference-profile-store';
 
 const DAY = 86400000;
 const day = (offset: number) => new Date(Date.now() + offset * DAY).toISOString().slice(0, 10);
@@ -77,7 +77,7 @@ function driftCheck(env: Record<string, unknown>) {
   const profiles = {
     forModel: () => Promise.resolve(undefined),
     load: () => Promise.resolve(undefined),
-  } as unknown as ReferenceProfiles;
+  } as unknown as ReferenceProfileStore;
   const metrics = { showReport: jest.fn() };
   const webhook = { send: jest.fn(() => Promise.resolve(true)) };
   const check = new DriftCheck(
@@ -85,7 +85,7 @@ function driftCheck(env: Record<string, unknown>) {
     catalog,
     profiles,
     new PredictionLogReader(cfg),
-    new DriftReports(cfg),
+    new DriftReportStore(cfg),
     metrics as unknown as MonitoringMetrics,
     webhook as unknown as AlertWebhook,
   );

@@ -5,11 +5,11 @@ import { Injectable, Logger } from '@nestjs/common';
 import { AlertWebhook, driftAlertOf } from './alert-webhook';
 import { BinCounter } from './count-summary';
 import { buildDriftReport, DriftInputs, DriftReport, emptyReport, formatPsi, Verdict } from './drift-report';
-import { DriftReports, WrittenReport } from './drift-reports';
+import { DriftReportStore, WrittenReport } from './drift-report-store';
 import { MonitoringMetrics } from './monitoring-metrics';
 import { PredictionLogReader } from './prediction-log-reader';
 import { ReferenceProfileBuilder } from './reference-profile';
-import { ReferenceProfiles } from './reference-profiles';
+import { ReferenceProfileStore } from './reference-profile-store';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 const DAY = /^\d{4}-\d{2}-\d{2}$/;
@@ -80,9 +80,9 @@ export class DriftCheck {
   constructor(
     private readonly config: AppConfig,
     private readonly catalog: ModelCatalog,
-    private readonly profiles: ReferenceProfiles,
+    private readonly profiles: ReferenceProfileStore,
     private readonly log: PredictionLogReader,
-    private readonly reports: DriftReports,
+    private readonly reports: DriftReportStore,
     private readonly metrics: MonitoringMetrics,
     private readonly webhook: AlertWebhook,
   ) {}

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { Counter, Gauge, Registry } from 'prom-client';
 import { DriftReport, REPORT_FORMAT, Verdict } from './drift-report';
 import { DriftReportPublisher } from './drift-report-publisher';
-import { DriftReports } from './drift-reports';
+import { DriftReportStore } from './drift-report-store';
 import { MonitoringMetrics } from './monitoring-metrics';
 
 function metricsIn(registry: Registry): MonitoringMetrics {
@@ -74,7 +74,7 @@ describe('DriftReportPublisher', () => {
   let dir: string;
   let registry: Registry;
   let metrics: MonitoringMetrics;
-  let reports: DriftReports;
+  let reports: DriftReportStore;
   let publisher: DriftReportPublisher;
   let served = '1';
 
@@ -91,7 +91,7 @@ describe('DriftReportPublisher', () => {
     dir = mkdtempSync(join(tmpdir(), 'drift-publish-'));
     registry = new Registry();
     metrics = metricsIn(registry);
-    reports = new DriftReports({ get: () => dir } as unknown as AppConfig);
+    reports = new DriftReportStore({ get: () => dir } as unknown as AppConfig);
     served = '1';
     // The repository as the registry last read it: model m, serving `served`.
     const catalog = {

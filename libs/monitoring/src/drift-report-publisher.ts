@@ -1,7 +1,7 @@
 import { defaultVersionOf, ModelCatalog } from '@app/inference';
 import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { REPORT_FORMAT } from './drift-report';
-import { DriftReports } from './drift-reports';
+import { DriftReportStore } from './drift-report-store';
 import { MonitoringMetrics } from './monitoring-metrics';
 
 /** How often the report folder is looked at once the models are loaded; drift checks run weekly. */
@@ -28,7 +28,7 @@ export class DriftReportPublisher implements OnApplicationBootstrap, OnApplicati
 
   constructor(
     private readonly catalog: ModelCatalog,
-    private readonly reports: DriftReports,
+    private readonly reports: DriftReportStore,
     private readonly metrics: MonitoringMetrics,
   ) {}
 

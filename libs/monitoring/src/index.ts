@@ -13,7 +13,7 @@ export {
 } from './drift-check';
 export { DriftCheckModule } from './drift-check.module';
 export { buildDriftReport, type DriftInputs, type DriftReport, formatPsi } from './drift-report';
-export { DriftReports, type ReportFile, type WrittenReport } from './drift-reports';
+export { DriftReportStore, type ReportFile, type WrittenReport } from './drift-report-store';
 export { DriftReportPublisher, REPORT_REFRESH_MS } from './drift-report-publisher';
 export { DRIFT_JOB, DriftScheduler } from './drift-scheduler';
 export { escapeHtml, renderHtmlReport } from './html-report';
@@ -33,7 +33,7 @@ export {
   type LoadedReference,
   REFERENCE_FILE,
   referencePathOf,
-  ReferenceProfiles,
-} from './reference-profiles';
+  ReferenceProfileStore,
+} from './reference-profile-store';
 export { readTrainingData, type TrainingRow } from './training-data';
 export { ValueSpool } from './value-spool';

@@ -12,7 +12,7 @@ import { MemoryLogStore } from './memory-log-store';
 import { PredictionLog, PredictionLogMetrics } from './prediction-log';
 import { countStoredDays } from './prediction-log-reader';
 import { parseReferenceProfile } from './reference-profile';
-import { LoadedReference } from './reference-profiles';
+import { LoadedReference } from './reference-profile-store';
 
 /**
  * The prediction log's own logic against a MemoryLogStore: the disk refusing writes, appends landing in part, torn

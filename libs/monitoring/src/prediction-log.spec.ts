@@ -30,7 +30,7 @@ import { FLUSH_AT_ROWS, MAX_PENDING_ROWS, PredictionLog, PredictionLogMetrics } 
 import { SEGMENT_ROWS } from './recorded-rows';
 import { countLogDays } from './prediction-log-reader';
 import { parseReferenceProfile } from './reference-profile';
-import { LoadedReference } from './reference-profiles';
+import { LoadedReference } from './reference-profile-store';
 
 const REFERENCE_PATH = resolve(__dirname, '../../../models/seed_gbc/1/reference.json');
 const profile = parseReferenceProfile(readFileSync(REFERENCE_PATH, 'utf8'), REFERENCE_PATH);

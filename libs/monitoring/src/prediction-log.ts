@@ -16,7 +16,7 @@ import { capLogFolder, deleteDaysBefore, settleBothForms } from './log-housekeep
 import { LogStore } from './log-store';
 import { MonitoringMetrics } from './monitoring-metrics';
 import { RecordedRows, Segment } from './recorded-rows';
-import { ReferenceProfiles } from './reference-profiles';
+import { ReferenceProfileStore } from './reference-profile-store';
 import { WriteFailureLines } from './write-failures';
 
 /** Overrides the host name in file names (specs simulate several replicas in one process). */
@@ -83,7 +83,7 @@ export class PredictionLog implements PredictionSink, OnApplicationBootstrap, On
   constructor(
     config: AppConfig,
     @Inject(MonitoringMetrics) private readonly metrics: PredictionLogMetrics,
-    @Inject(ReferenceProfiles) profiles: ReferenceLookup,
+    @Inject(ReferenceProfileStore) profiles: ReferenceLookup,
     private readonly store: LogStore,
     @Optional() @Inject(PREDICTION_LOG_HOST) host?: string,
   ) {

@@ -1,5 +1,5 @@
 import { ModelCatalog } from '@app/inference';
-import { DriftCheck, DriftReport, DriftReports } from '@app/monitoring';
+import { DriftCheck, DriftReport, DriftReportStore } from '@app/monitoring';
 import { DomainError } from '@app/observability';
 import { Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
@@ -33,7 +33,7 @@ export class DriftController {
   constructor(
     private readonly catalog: ModelCatalog,
     private readonly check: DriftCheck,
-    private readonly reports: DriftReports,
+    private readonly reports: DriftReportStore,
   ) {}
 
   @Post()

@@ -24,7 +24,7 @@ export function referencePathOf(modelPath: string): string {
  * 2 is counted on version 2's bins, whichever version is the default.
  */
 @Injectable()
-export class ReferenceProfiles {
+export class ReferenceProfileStore {
   private readonly cache = new Map<string, { stamp: string; loaded: LoadedReference }>();
 
   constructor(private readonly catalog: ModelCatalog) {}

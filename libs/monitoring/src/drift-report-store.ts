@@ -23,7 +23,7 @@ export interface ReportFile {
  * for the others; a second run on the same day replaces the first.
  */
 @Injectable()
-export class DriftReports {
+export class DriftReportStore {
   readonly dir: string;
 
   constructor(config: AppConfig) {
