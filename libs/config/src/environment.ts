@@ -1,3 +1,6 @@
+// The service's environment as one schema: every variable with its default, bounds and meaning, validated at boot
+// (validateEnvironment) and checked against the README's table by its spec. Longer than 300 lines because there are
+// about 60 variables, not because it does several jobs; splitting it would scatter the one contract.
 import { plainToInstance, Transform } from 'class-transformer';
 import {
   IsBoolean,

@@ -1,3 +1,6 @@
+// Where each loaded model version runs: its session on the main thread or in the worker pool (placed by a timed run
+// at load), its batch queue, and its retirement once its last request is answered. One file because placement, pools
+// and retirement share the instances' state.
 import { AppConfig } from '@app/config';
 import { InferenceMetrics } from '@app/observability';
 import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';

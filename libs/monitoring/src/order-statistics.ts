@@ -1,3 +1,6 @@
+// Exact order statistics of a column in bounded memory: a rank sketch guesses a window around each wanted rank, a
+// second pass keeps only the values inside it. One algorithm, its limits and its fall-backs; longer than 300 lines
+// because each step carries the reasoning that makes it exact.
 import { RankSketch } from './rank-sketch';
 
 /**

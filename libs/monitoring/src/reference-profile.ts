@@ -1,3 +1,6 @@
+// The reference profile (reference.json): its format, the builder that makes one from training data in two passes
+// (column accumulators, then exact bin edges), and its parser. One file because the format, the code that writes it
+// and the code that reads it change together.
 import type { ServedModel } from '@app/inference';
 import { createHash } from 'node:crypto';
 import {

@@ -1,3 +1,5 @@
+// The raw-tensor codec: every datatype of the protocol, in both directions, with the checks that name a bad input.
+// Longer than 300 lines because there are fourteen datatypes, not several jobs.
 import { InvalidTensorError } from './errors';
 import { halfToNumber } from './model-outputs';
 
