@@ -1,7 +1,6 @@
 import { ModelRegistry } from '@app/inference';
-import { dayOf, defaultHost, logFileName, parseRecords, PredictionLog } from '@app/monitoring';
 import { NestExpressApplication } from '@nestjs/platform-express';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import request from 'supertest';
@@ -10,6 +9,7 @@ import { expectClose } from './support/golden';
 import { type CallResult, OpenInferenceGrpcClient } from './support/grpc-client';
 import { type BuiltModel, linearRegressor, randomRows, writeModel } from './support/onnx-model-builder';
 import { freePort } from './support/server-process';
+import { loggedRecords } from './support/logged-records';
 
 /*
  * Several versions of one model served side by side (the model's own model.json: version_policy, default_version),
@@ -183,12 +183,7 @@ describe('versions side by side', () => {
     expect((after.get('1') ?? 0) - (before.get('1') ?? 0)).toBe(ROWS.length);
     expect((after.get('2') ?? 0) - (before.get('2') ?? 0)).toBe(2 * ROWS.length);
 
-    await app.get(PredictionLog).flush();
-    const records = readFileSync(join(logDir, logFileName(dayOf(new Date()), defaultHost())), 'utf8')
-      .split('\n')
-      .filter((line) => line.length > 0)
-      .flatMap((line) => parseRecords(line))
-      .filter((record) => record.model === 'scores');
+    const records = (await loggedRecords(logDir, app)).filter((record) => record.model === 'scores');
     for (const version of ['1', '2', '3']) {
       const own = records.filter((record) => record.version === version);
       expect(own.length).toBeGreaterThan(0);

@@ -1,12 +1,4 @@
-import {
-  dayOf,
-  defaultHost,
-  DriftReport,
-  DriftReportPublisher,
-  logFileName,
-  parseRecords,
-  PredictionLog,
-} from '@app/monitoring';
+import { DriftReport, DriftReportPublisher, PredictionLog } from '@app/monitoring';
 import { NestExpressApplication } from '@nestjs/platform-express';
 import { SchedulerRegistry } from '@nestjs/schedule';
 import { execFileSync } from 'node:child_process';
@@ -20,6 +12,7 @@ import { startApp } from './support/app';
 import { launchChromium, openReport } from './support/monitoring-browser';
 import { runCli } from './support/monitoring-cli';
 import { sampleRows, seedTrainingRows, shiftFeatures } from './support/monitoring-data';
+import { loggedRecords } from './support/logged-records';
 
 const FEATURES = Array.from({ length: 10 }, (_, i) => `f${i}`);
 const tmp = (prefix: string) => mkdtempSync(join(tmpdir(), prefix));
@@ -89,10 +82,7 @@ describe('prediction log and drift monitoring, end to end with the default model
     it('logs every row and finds no drift, from the endpoint and from the CLI (exit 0)', async () => {
       const rows = sampleRows(training, 600, 11);
       await serve(app, rows);
-      const logged = readFileSync(join(logDir, logFileName(dayOf(new Date()), defaultHost())), 'utf8')
-        .trim()
-        .split('\n')
-        .flatMap(parseRecords);
+      const logged = await loggedRecords(logDir);
       expect(logged).toHaveLength(600);
       expect(logged.map((r) => r.features)).toEqual(rows);
 

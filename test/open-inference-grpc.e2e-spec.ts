@@ -1,5 +1,4 @@
 import { ModelRegistry } from '@app/inference';
-import { dayOf, defaultHost, logFileName, parseRecords, PredictionLog } from '@app/monitoring';
 import {
   credentials,
   makeGenericClientConstructor,
@@ -19,6 +18,7 @@ import { type CallResult, OpenInferenceGrpcClient } from './support/grpc-client'
 import { randomRows, writeModel } from './support/onnx-model-builder';
 import { freePort, ServerProcess } from './support/server-process';
 import { UNSEEN_MODELS } from './support/unseen-models';
+import { loggedRecords } from './support/logged-records';
 
 const KEY = 'grpc-spec-key-0123456789abcdef';
 const AUTH = { 'x-api-key': KEY };
@@ -444,12 +444,9 @@ describe('Open Inference Protocol (V2) over gRPC', () => {
         )) - refusedBefore,
       ).toBe(1);
 
-      await app.get(PredictionLog).flush();
-      const records = readFileSync(join(logDir, logFileName(dayOf(new Date()), defaultHost())), 'utf8')
-        .trim()
-        .split('\n')
-        .flatMap(parseRecords)
-        .filter((record) => record.request_id === 'grpc-logged');
+      const records = (await loggedRecords(logDir, app)).filter(
+        (record) => record.request_id === 'grpc-logged',
+      );
       expect(records.map((record) => [record.model, record.features])).toEqual(
         logged.map((row) => ['digits_nozipmap', row]),
       );

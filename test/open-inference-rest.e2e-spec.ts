@@ -1,5 +1,4 @@
 import { ModelRegistry } from '@app/inference';
-import { dayOf, defaultHost, logFileName, parseRecords, PredictionLog } from '@app/monitoring';
 import { NestExpressApplication } from '@nestjs/platform-express';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
@@ -12,6 +11,7 @@ import { expectClose, readGolden } from './support/golden';
 import { OpenInferenceResponseSchema, OpenInferenceSchemas } from './support/open-inference-schemas';
 import { randomRows, torchMlp, writeModel } from './support/onnx-model-builder';
 import { UNSEEN_MODELS } from './support/unseen-models';
+import { loggedRecords } from './support/logged-records';
 
 const KEY = 'open-inference-key-0123456789';
 const AUTH = { 'X-API-Key': KEY };
@@ -396,12 +396,9 @@ describe('Open Inference Protocol (V2) over REST', () => {
         inferBefore + 1,
       );
 
-      await app.get(PredictionLog).flush();
-      const records = readFileSync(join(logDir, logFileName(dayOf(new Date()), defaultHost())), 'utf8')
-        .trim()
-        .split('\n')
-        .flatMap(parseRecords)
-        .filter((record) => record.request_id === 'v2-logged');
+      const records = (await loggedRecords(logDir, app)).filter(
+        (record) => record.request_id === 'v2-logged',
+      );
       expect(records.map((record) => [record.model, record.features])).toEqual(
         logged.map((row) => ['digits_nozipmap', row]),
       );

@@ -56,6 +56,22 @@ function EnvBool(): PropertyDecorator {
   };
 }
 
+/** Comma-separated keys (spaces around them and empty entries ignored), each at least 16 characters. */
+function EnvKeyList(): PropertyDecorator {
+  return (target, key) => {
+    Transform(({ value }: { value: unknown }) =>
+      typeof value === 'string'
+        ? value
+            .split(',')
+            .map((entry) => entry.trim())
+            .filter((entry) => entry.length > 0)
+        : value,
+    )(target, key);
+    IsString({ each: true })(target, key);
+    MinLength(16, { each: true, message: 'each key must be at least 16 characters' })(target, key);
+  };
+}
+
 let packageVersion: string | undefined;
 
 /**
@@ -189,16 +205,7 @@ export class Environment {
   JSON_MAX_DEPTH = 8;
 
   /** Comma-separated API keys; several allow rotation without downtime. */
-  @Transform(({ value }: { value: unknown }) =>
-    typeof value === 'string'
-      ? value
-          .split(',')
-          .map((key) => key.trim())
-          .filter((key) => key.length > 0)
-      : value,
-  )
-  @IsString({ each: true })
-  @MinLength(16, { each: true, message: 'each key must be at least 16 characters' })
+  @EnvKeyList()
   API_KEYS: string[] = [];
 
   /**
@@ -206,16 +213,7 @@ export class Environment {
    * served: separate from API_KEYS, whose keys get 403 there. Unset, the repository API is off (403), whatever
    * AUTH_DISABLED says.
    */
-  @Transform(({ value }: { value: unknown }) =>
-    typeof value === 'string'
-      ? value
-          .split(',')
-          .map((key) => key.trim())
-          .filter((key) => key.length > 0)
-      : value,
-  )
-  @IsString({ each: true })
-  @MinLength(16, { each: true, message: 'each key must be at least 16 characters' })
+  @EnvKeyList()
   ADMIN_API_KEYS: string[] = [];
 
   /** Explicit opt-out of authentication in production. */
