@@ -11,6 +11,7 @@ export default tseslint.config(
       'coverage/**',
       'tmp/**',
       'reports/**',
+      '.stryker-tmp/**',
       '*.js',
       'bench/results/**',
     ],
