@@ -102,6 +102,90 @@ describe('toFeatureRows', () => {
     ]);
   });
 
+  it.each(['int8', 'int16', 'int32', 'int64', 'uint8', 'uint16', 'uint32', 'uint64'])(
+    'refuses a fraction for an %s input and feeds whole numbers as they are',
+    (type) => {
+      const ints = signature({ input: { name: 'x', type, shape: ['N', 3] } });
+      expect(problems([[1, 2, 0.5]], ints)).toEqual([
+        {
+          field: 'instances[0][2]',
+          message: `instances[0][2] must be an integer: the model's input is ${type}`,
+        },
+      ]);
+      expect(toFeatureRows([[1, 2, 3]], ints, ['instances[0]'])).toEqual([[1, 2, 3]]);
+    },
+  );
+
+  it.each(['float32', 'float64', 'float16'])('feeds fractions to a %s input', (type) => {
+    const floats = signature({ input: { name: 'x', type, shape: ['N', 3] } });
+    expect(toFeatureRows([[0.5, 1.25, -2.75]], floats, ['instances[0]'])).toEqual([[0.5, 1.25, -2.75]]);
+  });
+
+  it('quotes a string of up to 40 characters whole and cuts a longer one at 40', () => {
+    const forty = 'a'.repeat(40);
+    expect(problems([[forty, 1, 2]])[0].message).toBe(
+      `instances[0][0] must be a number, got the string "${forty}"`,
+    );
+    expect(problems([[`${forty}bc`, 1, 2]])[0].message).toBe(
+      `instances[0][0] must be a number, got the string "${forty}…"`,
+    );
+  });
+
+  it('describes what came instead of a row or a number', () => {
+    const named = signature({ features: ['a', 'b', 'c'] });
+    expect(problems([7, false, null, undefined, [[1], {}, 2]], named)).toEqual([
+      {
+        field: 'instances[0]',
+        message:
+          'instances[0] must be an array of 3 numbers or an object keyed by feature name, got number 7',
+      },
+      {
+        field: 'instances[1]',
+        message:
+          'instances[1] must be an array of 3 numbers or an object keyed by feature name, got boolean false',
+      },
+      {
+        field: 'instances[2]',
+        message: 'instances[2] must be an array of 3 numbers or an object keyed by feature name, got null',
+      },
+      {
+        field: 'instances[3]',
+        message:
+          'instances[3] must be an array of 3 numbers or an object keyed by feature name, got a value of type undefined',
+      },
+      { field: 'instances[4][0]', message: 'instances[4][0] must be a number, got an array' },
+      { field: 'instances[4][1]', message: 'instances[4][1] must be a number, got a value of type object' },
+    ]);
+  });
+
+  it('names a bad value of a named row by its feature, and checks it as a positional value is checked', () => {
+    const named = signature({
+      input: { name: 'x', type: 'int32', shape: ['N', 3] },
+      features: ['a', 'b', 'c'],
+    });
+    expect(problems([{ a: '1', b: NaN, c: 1.5 }], named)).toEqual([
+      { field: 'instances[0].a', message: 'instances[0].a must be a number, got the string "1"' },
+      { field: 'instances[0].b', message: 'instances[0].b is NaN; only finite numbers are accepted' },
+      { field: 'instances[0].c', message: "instances[0].c must be an integer: the model's input is int32" },
+    ]);
+  });
+
+  it('names the problems of a batch mixing named and positional rows, and feeds both shapes', () => {
+    const named = signature({ features: ['a', 'b', 'c'] });
+    const rows = [{ a: 1, b: 2 }, [1, 2], { a: 1, b: 2, c: 'x' }, [1, 2, 3]];
+    expect(problems(rows, named).map((p) => p.field)).toEqual([
+      'instances[0].c',
+      'instances[1]',
+      'instances[2].c',
+    ]);
+    expect(toFeatureRows([{ a: 1, b: 2, c: 3 }, [4, 5, 6]], named, ['instances[0]', 'instances[1]'])).toEqual(
+      [
+        [1, 2, 3],
+        [4, 5, 6],
+      ],
+    );
+  });
+
   it('stops listing after 20 problems', () => {
     expect(problems(Array.from({ length: 30 }, () => [1]))).toHaveLength(20);
   });

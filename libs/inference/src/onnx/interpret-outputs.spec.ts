@@ -157,4 +157,100 @@ describe('interpretOutputs', () => {
       ),
     ).toThrow('output "label" predicted 7, which is not one of the labels [0,1]');
   });
+  it('names the outputs a run did return, and outputs of the wrong size or type', () => {
+    const signature = classifier({ labels: [0, 1] });
+    expect(() =>
+      interpretOutputs(
+        signature,
+        { probabilities: { data: [0.2, 0.8], dims: [1, 2] }, label: { data: [1], dims: [1] } },
+        1,
+      ),
+    ).toThrow(new Error('the run returned no output "scores" (got probabilities, label)'));
+    expect(() => interpretOutputs(signature, { scores: { data: [0.2, 0.8, 0.1], dims: [1, 2] } }, 1)).toThrow(
+      new Error('output "scores" holds 3 values, not 1 × 2'),
+    );
+    expect(() => interpretOutputs(signature, { scores: { data: ['0.2', '0.8'], dims: [1, 2] } }, 1)).toThrow(
+      new Error('output "scores" holds strings where numbers were expected'),
+    );
+    const regression = signatureWith({ task: 'regression', valueOutput: 'y', targets: 2 });
+    expect(() => interpretOutputs(regression, { y: { data: [1, 2, 3], dims: [1, 3] } }, 1)).toThrow(
+      new Error('output "y" has 3 values per row; the model has 2 targets'),
+    );
+    expect(() =>
+      interpretOutputs(
+        classifier({ scoreKind: 'positive-logit' }),
+        { scores: { data: [1, 2], dims: [1, 2] } },
+        1,
+      ),
+    ).toThrow(new Error('output "scores" has 2 columns per row; positive-logit for 2 classes needs 1'));
+  });
+
+  it('reads an output of any rank as rows of its trailing dimensions', () => {
+    const predictions = interpretOutputs(
+      classifier({ labels: ['a', 'b', 'c', 'd'] }),
+      { scores: { data: [0.1, 0.2, 0.3, 0.4, 0.4, 0.3, 0.2, 0.1], dims: [2, 2, 2] } },
+      2,
+    );
+    expect(predictions.map((p) => p.task === 'classification' && [p.label, p.probability])).toEqual([
+      ['d', 0.4],
+      ['a', 0.4],
+    ]);
+  });
+
+  it('takes the label of each row from the first column of the label output', () => {
+    const predictions = interpretOutputs(
+      classifier({ labelOutput: 'label' }),
+      {
+        label: { data: BigInt64Array.from([1n, 0n, 0n, 1n]), dims: [2, 2] },
+        scores: { data: [0.25, 0.75, 0.5, 0.5], dims: [2, 2] },
+      },
+      2,
+    );
+    expect(predictions.map((p) => p.task === 'classification' && p.label)).toEqual([1, 0]);
+  });
+
+  it('matches a numeric label output only to labels that print as that number', () => {
+    const labels = classifier({ labels: ['1', '01', '1.0', 'x'], labelOutput: 'label' });
+    const run = (value: bigint) =>
+      interpretOutputs(
+        labels,
+        {
+          label: { data: BigInt64Array.from([value]), dims: [1] },
+          scores: { data: [0.1, 0.2, 0.3, 0.4], dims: [1, 4] },
+        },
+        1,
+      )[0];
+    expect(run(1n)).toMatchObject({ label: '1', probability: 0.1 });
+    const strings = classifier({ labels: ['01', '1'], labelOutput: 'label' });
+    expect(
+      interpretOutputs(
+        strings,
+        { label: { data: ['01'], dims: [1] }, scores: { data: [0.6, 0.4], dims: [1, 2] } },
+        1,
+      )[0],
+    ).toMatchObject({ label: '01', probability: 0.6 });
+  });
+
+  it('keys the probabilities by every label, numeric-looking or not, with the probability of its column', () => {
+    const [prediction] = interpretOutputs(
+      classifier({ labels: ['10', '2', '-1', '007', 'b'] }),
+      { scores: { data: [0.1, 0.2, 0.3, 0.15, 0.25], dims: [1, 5] } },
+      1,
+    );
+    expect(prediction).toEqual({
+      task: 'classification',
+      label: '-1',
+      probability: 0.3,
+      probabilities: { '10': 0.1, '2': 0.2, '-1': 0.3, '007': 0.15, b: 0.25 },
+    });
+  });
+
+  it('computes softmax from the logits themselves, not only their order', () => {
+    expect(softmax([0, Math.log(3)])[0]).toBeCloseTo(0.25, 12);
+    expect(softmax([0, Math.log(3)])[1]).toBeCloseTo(0.75, 12);
+    expect(softmax([2, 2, 2, 2])).toEqual([0.25, 0.25, 0.25, 0.25]);
+    expect(sigmoid(0)).toBe(0.5);
+    expect(sigmoid(-Math.log(3))).toBeCloseTo(0.25, 12);
+    expect(sigmoid(Math.log(3))).toBeCloseTo(0.75, 12);
+  });
 });

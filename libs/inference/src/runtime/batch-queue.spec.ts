@@ -83,6 +83,17 @@ describe('BatchQueue', () => {
     expect(rowsOf(await answer)).toEqual(rows.map(([a, b]) => [a * 10, b]));
   });
 
+  it('splits a request of a whole number of runs into exactly those runs, with no empty one after', async () => {
+    const model = fakeModel();
+    const q = queue({ maxBatchRows: 3, concurrency: 4 }, model.execute);
+    const rows = Array.from({ length: 6 }, (_, i) => [i, i]);
+    const answer = q.submit(rows);
+    await tick();
+    expect(model.runs.map((r) => r.rows.length)).toEqual([3, 3]);
+    model.runs.forEach((r) => r.finish());
+    expect(rowsOf(await answer)).toEqual(rows.map(([a, b]) => [a * 10, b]));
+  });
+
   it('keeps at most `concurrency` runs going', async () => {
     const model = fakeModel();
     const q = queue({ maxBatchRows: 1, concurrency: 2 }, model.execute);
@@ -203,5 +214,89 @@ describe('BatchQueue', () => {
     expect(await between).toEqual([1]);
     await Promise.all(answers);
     expect(answered).toEqual([1, 2, 3]);
+  });
+  it('refuses a request only when it would take the queue past maxQueuedRows, and says how full it is', async () => {
+    const model = fakeModel();
+    const q = queue({ maxQueuedRows: 3, maxBatchRows: 1, model: 'seed_gbc' }, model.execute);
+    const running = q.submit([[1, 1]]);
+    await tick();
+    // Nothing queued but the running row has left the queue: three rows fit exactly, a fourth does not.
+    const fits = q.submit([
+      [2, 2],
+      [3, 3],
+      [4, 4],
+    ]);
+    expect(q.depth).toBe(3);
+    await expect(q.submit([[5, 5]])).rejects.toMatchObject({
+      code: 'overloaded',
+      status: 503,
+      title: 'Overloaded',
+      detail: 'Model "seed_gbc" has 3 rows waiting, at the limit of 3 (MAX_QUEUE_ROWS); retry shortly.',
+    });
+    while (model.runs.some((r) => r.rows.length > 0)) {
+      model.runs.splice(0).forEach((r) => r.finish());
+      await tick();
+    }
+    expect(rowsOf(await running)).toEqual([[10, 1]]);
+    expect(rowsOf(await fits)).toEqual([
+      [20, 2],
+      [30, 3],
+      [40, 4],
+    ]);
+  });
+
+  describe('on a clock the spec moves', () => {
+    beforeEach(() => jest.useFakeTimers({ doNotFake: ['setImmediate', 'nextTick', 'queueMicrotask'] }));
+    afterEach(() => jest.useRealTimers());
+
+    it('counts maxDelayMs from when the oldest request arrived, also when it queued behind a run', async () => {
+      const model = fakeModel();
+      const waits: number[] = [];
+      const q = queue(
+        {
+          maxBatchRows: 4,
+          maxDelayMs: 30,
+          observe: { batch: () => {}, wait: (s) => waits.push(s), depth: () => {} },
+        },
+        model.execute,
+      );
+      const first = q.submit([[1, 1]]);
+      jest.advanceTimersByTime(29);
+      expect(model.runs).toHaveLength(0);
+      jest.advanceTimersByTime(1);
+      expect(model.runs).toHaveLength(1);
+      expect(waits).toEqual([0.03]);
+
+      const second = q.submit([[2, 2]]);
+      jest.advanceTimersByTime(20);
+      model.runs[0].finish();
+      await first;
+      await tick();
+      // The second request has waited 20 ms of its 30 already.
+      jest.advanceTimersByTime(9);
+      expect(model.runs).toHaveLength(1);
+      jest.advanceTimersByTime(1);
+      expect(model.runs).toHaveLength(2);
+      expect(waits).toEqual([0.03, 0.03]);
+      model.runs[1].finish();
+      expect(rowsOf(await second)).toEqual([[20, 2]]);
+    });
+
+    it('stops waiting for fuller batches once drained, and runs what is queued at once', async () => {
+      const model = fakeModel();
+      const q = queue({ maxBatchRows: 4, maxDelayMs: 10_000 }, model.execute);
+      const queued = q.submit([[1, 1]]);
+      jest.advanceTimersByTime(100);
+      expect(model.runs).toHaveLength(0);
+      q.drain();
+      expect(model.runs.map((r) => r.rows)).toEqual([[[1, 1]]]);
+      expect(jest.getTimerCount()).toBe(0);
+      model.runs[0].finish();
+      expect(rowsOf(await queued)).toEqual([[10, 1]]);
+      const late = q.submit([[2, 2]]);
+      expect(model.runs).toHaveLength(2);
+      model.runs[1].finish();
+      expect(rowsOf(await late)).toEqual([[20, 2]]);
+    });
   });
 });
