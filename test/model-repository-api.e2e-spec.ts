@@ -57,7 +57,14 @@ describe('the model repository API', () => {
 
   beforeEach(async () => {
     root = await repository();
-    app = await startApp({ MODEL_REPOSITORY: root, API_KEYS: PREDICT_KEY, ADMIN_API_KEYS: ADMIN_KEY });
+    // Everything on the main thread: the specs count sessions there, and a busy machine can time a model slow
+    // enough at load to place it on the worker threads.
+    app = await startApp({
+      MODEL_REPOSITORY: root,
+      API_KEYS: PREDICT_KEY,
+      ADMIN_API_KEYS: ADMIN_KEY,
+      INFERENCE_WORKERS: '0',
+    });
   });
   afterEach(() => app.close());
 
