@@ -82,6 +82,13 @@ const KSERVE_BODIES: Array<[string, string]> = [
   ],
   ['a missing feature', JSON.stringify({ instances: [{ ...NAMED, f9: undefined }] })],
   ['NaN in the second row', `{"instances":[${JSON.stringify(ROW)},[NaN,0,0,0,0,0,0,0,0,0]]}`],
+  // The lane skips the body scan for rows of numbers: what the scan refuses must still be refused, in its words.
+  ['an overflowing number in a row', `{"instances":[${JSON.stringify(ROW)},[1e999,0,0,0,0,0,0,0,0,0]]}`],
+  [
+    'a value nested past JSON_MAX_DEPTH in a row',
+    `{"instances":[[${'['.repeat(8)}1${']'.repeat(8)},0,0,0,0,0,0,0,0,0]]}`,
+  ],
+  ['a prototype key inside a row', `{"instances":[[{"__proto__":1},0,0,0,0,0,0,0,0,0]]}`],
   ['a row that is a number', JSON.stringify({ instances: [1] })],
   ...['__proto__', 'constructor', 'toString'].map((key): [string, string] => [
     `a row with a ${key} key`,

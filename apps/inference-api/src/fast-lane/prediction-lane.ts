@@ -26,7 +26,10 @@ interface LaneRoute {
   instances(body: Record<string, unknown>): { instances: unknown[]; paths: string[] };
   /** The body holds one row's array (`features`), not an array of rows. */
   oneRow: boolean;
-  /** Where the rows sit in the body's text, when the prediction log can copy them as they are. */
+  /**
+   * Where the rows, all arrays, sit in the body's text, when the prediction log can copy them as they are (rows
+   * keyed by feature name are not in the model's order: the log formats those).
+   */
   rowsIn(text: string, instances: unknown[]): { start: number; end: number } | undefined;
   /** The controller's answer, as JSON text. */
   answer(result: PredictionResult): string;
@@ -129,9 +132,7 @@ export class PredictionLane {
       return { instances, paths: instancePaths(instances) };
     },
     oneRow: false,
-    // Rows written as objects keyed by feature name are not in the model's order: the log formats those.
-    rowsIn: (text, instances) =>
-      instances.every(Array.isArray) ? verbatimRows(text, instances.length, true) : undefined,
+    rowsIn: (text, instances) => verbatimRows(text, instances.length, true),
     answer: kservePredictResponseJson,
   };
 
@@ -161,12 +162,16 @@ export class PredictionLane {
   /** The body checked as the Nest pipeline checks it; undefined at the first failure (the pipeline words it). */
   private prepare(route: LaneRoute, model: string | undefined, raw: Buffer): PreparedPrediction | undefined {
     try {
-      const { text, value: body } = this.body.decodeWithText(raw);
+      const { text, value: body } = this.body.parseUnscanned(raw);
       if (!route.check(body)) return undefined;
       const { instances, paths } = route.instances(body);
+      // Rows of numbers that pass the row checks below leave nothing for the body scan to refuse (no non-finite
+      // number, three levels deep at most, no keys). Rows keyed by name could carry a prototype key as a feature name.
+      const arrayRows = instances.every(Array.isArray);
+      if (!arrayRows && !this.body.passesScan(body)) return undefined;
       const prepared = this.predictions.prepare(model, instances, paths);
       // Offsets in the text are offsets in the bytes only while every character is one byte.
-      const span = raw.length === text.length ? route.rowsIn(text, instances) : undefined;
+      const span = raw.length === text.length && arrayRows ? route.rowsIn(text, instances) : undefined;
       return span === undefined
         ? prepared
         : { ...prepared, featuresJson: { body: raw, ...span, oneRow: route.oneRow } };

@@ -1,5 +1,5 @@
 import { DomainError } from '../problems/domain-error';
-import { parseJsonBody } from './parse-json';
+import { parseJsonBody, passesBodyScan } from './parse-json';
 
 /** JSON_MAX_DEPTH's default. */
 const MAX_DEPTH = 8;
@@ -167,5 +167,32 @@ describe('parseJsonBody', () => {
       my_constructor: 'toString',
       features: ['__proto__'],
     });
+  });
+});
+
+describe('passesBodyScan', () => {
+  // The fast lane parses with JSON.parse alone and asks this instead: it must agree with parseJsonBody's refusals.
+  it.each([
+    ['{"instances":[[0.1,2,-3e-5]]}', true],
+    [`{"a":${'['.repeat(7)}${']'.repeat(7)}}`, true],
+    [`{"a":${'['.repeat(8)}${']'.repeat(8)}}`, false],
+    ['{"instances":[[1e999]]}', false],
+    ['{"instances":[[-1e999]]}', false],
+    ['{"instances":[{"constructor":1}]}', false],
+    ['{"__proto__":{"x":1}}', false],
+    ['{"x":[{"toString":"y"}]}', false],
+    ['{"my_constructor":"toString"}', true],
+  ])('%s: %s, as parseJsonBody decides', (text, passes) => {
+    expect(passesBodyScan(JSON.parse(text), MAX_DEPTH)).toBe(passes);
+    const accepted = (() => {
+      try {
+        parseJsonBody(text, MAX_DEPTH);
+        return true;
+      } catch (error) {
+        if (error instanceof DomainError) return false;
+        throw error;
+      }
+    })();
+    expect(accepted).toBe(passes);
   });
 });

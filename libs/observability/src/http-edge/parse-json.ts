@@ -222,6 +222,11 @@ function withPosition(text: string, message: string): string {
  * (`__proto__`, `constructor`, …), which later code would drop silently. Anything else invalid is a 400 with the parser's
  * own message, which gives the position.
  */
+/** True when `parseJsonBody` would return the parsed value as it is: the body scan finds nothing to refuse. */
+export function passesBodyScan(value: unknown, maxDepth: number): boolean {
+  return scan(value, maxDepth) === undefined;
+}
+
 export function parseJsonBody(text: string, maxDepth: number): unknown {
   let value: unknown;
   try {
