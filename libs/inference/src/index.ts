@@ -4,13 +4,9 @@ export { InferenceModule } from './inference.module';
 export { type ModelRuntime, type RuntimeStats } from './inference-runner';
 export { OverloadedError } from './runtime/batch-queue';
 export { openScoringSession, type ScoringSession } from './runtime/scoring-session';
-export {
-  ModelLoadError,
-  ModelRegistry,
-  type ModelStatus,
-  type RepositoryIndexEntry,
-  type ServedModel,
-} from './model-registry';
+export { ModelRegistry } from './registry/model-registry';
+export { ModelLoadError, type ModelStatus, type ServedModel } from './registry/served-model';
+export { type RepositoryIndexEntry } from './registry/version-ledger';
 export { RepositoryPoller } from './repository-poller';
 export * from './catalog';
 export { toFeatureRows } from './feature-rows';

@@ -1,7 +1,8 @@
 import { Module } from '@nestjs/common';
 import { ModelCatalogModule } from './catalog';
 import { InferenceRunner } from './inference-runner';
-import { ModelRegistry } from './model-registry';
+import { ModelRegistry } from './registry/model-registry';
+import { VersionLoader } from './registry/version-loader';
 import { PredictionService } from './prediction.service';
 import { RepositoryPoller } from './repository-poller';
 import { ParityGate } from './validation/parity-gate';
@@ -12,7 +13,7 @@ import { ParityGate } from './validation/parity-gate';
  */
 @Module({
   imports: [ModelCatalogModule],
-  providers: [ModelRegistry, InferenceRunner, PredictionService, ParityGate, RepositoryPoller],
+  providers: [ModelRegistry, VersionLoader, InferenceRunner, PredictionService, ParityGate, RepositoryPoller],
   exports: [ModelCatalogModule, ModelRegistry, PredictionService, ParityGate],
 })
 export class InferenceModule {}

@@ -1,6 +1,6 @@
 import { AppConfig } from '@app/config';
 import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
-import { ModelRegistry } from './model-registry';
+import { ModelRegistry } from './registry/model-registry';
 
 /**
  * With MODEL_REPOSITORY_POLL_S > 0, rescans the model repository that often once the models have loaded, and has the

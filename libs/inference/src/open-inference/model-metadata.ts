@@ -1,4 +1,4 @@
-import type { ServedModel } from '../model-registry';
+import type { ServedModel } from '../registry/served-model';
 import { datatypeOf } from './datatypes';
 import { servedInputShape } from './inference-request';
 import { offeredOutputs } from './model-outputs';

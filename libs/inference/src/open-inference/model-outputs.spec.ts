@@ -1,4 +1,4 @@
-import type { ServedModel } from '../model-registry';
+import type { ServedModel } from '../registry/served-model';
 import type { ClassifierOutputs, ModelSignature, Prediction } from '../model-signature';
 import { interpretOutputs } from '../onnx';
 import { InvalidTensorError } from './errors';

@@ -1,3 +1,8 @@
+// The runtime registry of served model versions. Longer than most files here, for a reason: every change to what is
+// served (the start, a rescan, the repository API's load and unload) must run under one lock and end in one swap that
+// lookups see whole, so the lookups and the changes share this class's state. What does not need that state is beside
+// it: opening a version (version-loader.ts), what is remembered about versions not served (version-ledger.ts), and
+// the served model's types (served-model.ts).
 import { AppConfig } from '@app/config';
 import { InferenceMetrics } from '@app/observability';
 import { Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
@@ -10,44 +15,14 @@ import {
   ModelCatalog,
   type ModelSource,
   selectVersions,
-} from './catalog';
-import { ModelLoadFailedError, ModelNotFoundError, ModelNotReadyError } from './errors';
-import { InferenceRunner, ModelRuntime, RuntimeStats } from './inference-runner';
-import { ModelSignature } from './model-signature';
-import { ModelVersionNotFoundError } from './open-inference/errors';
-import { ModelRefusedError, ParityGate } from './validation/parity-gate';
-
-/** A model version ready to answer: its graph adapted for serving and its session open. */
-export interface ServedModel extends ModelSource {
-  signature: ModelSignature;
-  runtime: ModelRuntime;
-  loadedAt: Date;
-  /** Rows of its validation.json its outputs were checked on before it took traffic; absent without the file. */
-  validatedRows?: number;
-  /**
-   * This load of the version: its queue and sessions in the runner. A version whose files changed is loaded again
-   * as a new instance, and requests go to it from the swap on.
-   */
-  instance: string;
-}
-
-export interface ModelStatus {
-  name: string;
-  version: string;
-  ready: boolean;
-  /** Whether unversioned requests (and POST /predict, for the default model) go to this version. */
-  default: boolean;
-  model?: ServedModel;
-}
-
-/** A version of the repository as the protocol's repository index describes it. */
-export interface RepositoryIndexEntry {
-  name: string;
-  version: string;
-  state: 'READY' | 'LOADING' | 'UNAVAILABLE';
-  /** Why it is not ready; '' when it is. */
-  reason: string;
-}
+} from '../catalog';
+import { ModelLoadFailedError, ModelNotFoundError, ModelNotReadyError } from '../errors';
+import { InferenceRunner, RuntimeStats } from '../inference-runner';
+import { ModelVersionNotFoundError } from '../open-inference/errors';
+import { ModelRefusedError } from '../validation/parity-gate';
+import { ModelLoadError, type ModelStatus, type ServedModel, versionList } from './served-model';
+import { type RepositoryIndexEntry, VersionLedger } from './version-ledger';
+import { VersionLoader } from './version-loader';
 
 type Phase = 'starting' | 'loading' | 'ready' | 'stopping';
 
@@ -61,19 +36,6 @@ interface Serving {
   order: readonly string[];
   defaultVersion: string;
 }
-
-/** Thrown when a model file cannot be served; the process stops on it at start, naming the file. */
-export class ModelLoadError extends Error {
-  constructor(
-    readonly source: Pick<ModelSource, 'name' | 'version' | 'path'>,
-    reason: string,
-  ) {
-    super(`cannot load model "${source.name}" version ${source.version} from ${source.path}: ${reason}`);
-    this.name = 'ModelLoadError';
-  }
-}
-
-const keyOf = (name: string, version: string) => `${name}@${version}`;
 
 /** What problems with the repository as a whole are reported under (model names cannot start with a space). */
 const REPOSITORY = ' repository';
@@ -96,27 +58,20 @@ export class ModelRegistry implements OnModuleDestroy {
   private readonly serving = new Map<string, Serving>();
   /** The models the catalog said to serve at the last scan, by name. */
   private readonly expected = new Map<string, CatalogModel>();
-  /** `name@version` keys being loaded right now: requests for them get 503, not 404. */
-  private readonly loading = new Set<string>();
-  /** Models unloaded through the repository API: not served again until loaded through it. */
-  private readonly unloaded = new Set<string>();
-  /** Versions unloaded through the repository API, per model: the policy picks among the others. */
-  private readonly excluded = new Map<string, Set<string>>();
-  /** Loads that failed, by `name@version`, on which files: tried again only when the files change. */
-  private readonly failures = new Map<string, { fingerprint: string; reason: string }>();
+  /** Versions loading, failed, or unloaded through the repository API. */
+  private readonly ledger = new VersionLedger();
   /** Problems already logged, by what they concern: a rescan every few seconds must not repeat them. */
   private readonly reported = new Map<string, string>();
   private phase: Phase = 'starting';
   private defaultName?: string;
-  private instances = 0;
   private exclusive: Promise<unknown> = Promise.resolve();
 
   constructor(
     private readonly catalog: ModelCatalog,
+    private readonly loader: VersionLoader,
     private readonly runner: InferenceRunner,
     private readonly metrics: InferenceMetrics,
     private readonly config: AppConfig,
-    private readonly gate: ParityGate,
   ) {}
 
   /** Ready means every model loaded and not shutting down. */
@@ -151,7 +106,10 @@ export class ModelRegistry implements OnModuleDestroy {
     for (const model of models) {
       for (const source of model.served) {
         const started = performance.now();
-        loaded.push({ model: await this.open(source), loadMs: Math.round(performance.now() - started) });
+        loaded.push({
+          model: await this.loader.open(source),
+          loadMs: Math.round(performance.now() - started),
+        });
       }
     }
     // Worker threads open their own sessions of the slow models; only then is every model really servable.
@@ -162,7 +120,7 @@ export class ModelRegistry implements OnModuleDestroy {
         loaded.filter((l) => l.model.name === model.name).map((l) => l.model),
       );
     }
-    for (const { model, loadMs } of loaded) this.logLoaded(model, loadMs);
+    for (const { model, loadMs } of loaded) this.loader.logLoaded(model, loadMs);
     if (this.phase === 'loading') this.phase = 'ready';
   }
 
@@ -208,7 +166,7 @@ export class ModelRegistry implements OnModuleDestroy {
     if (serving) {
       const model = serving.versions.get(version ?? serving.defaultVersion);
       if (model) return model;
-      if (this.loading.has(keyOf(name, version!))) throw new ModelNotReadyError(name);
+      if (this.ledger.isVersionLoading(name, version!)) throw new ModelNotReadyError(name);
       throw new ModelVersionNotFoundError(name, version!, serving.order);
     }
     if (this.isLoading(name)) throw new ModelNotReadyError(name);
@@ -237,19 +195,15 @@ export class ModelRegistry implements OnModuleDestroy {
    */
   loadModel(name: string, version?: string): Promise<void> {
     return this.alone(async () => {
-      this.unloaded.delete(name);
-      if (version === undefined) this.excluded.delete(name);
-      else this.excluded.get(name)?.delete(version);
-      for (const key of [...this.failures.keys()]) if (key.startsWith(`${name}@`)) this.failures.delete(key);
+      this.ledger.reinstate(name, version);
+      this.ledger.clearFailures(name);
       const scan = await this.reconcileNow([name]);
       const problem = scan?.problems.find((p) => p.model === name);
       if (problem) throw new ModelLoadFailedError(name, problem.message);
       const model = scan?.models.find((m) => m.name === name);
       if (!model) throw new ModelNotFoundError(name, scan?.models.map((m) => m.name) ?? []);
       const serving = this.serving.get(name);
-      const failed = [...this.failures.entries()]
-        .filter(([key]) => key.startsWith(`${name}@`))
-        .map(([, failure]) => failure.reason);
+      const failed = this.ledger.failuresOf(name);
       if (version !== undefined) {
         if (!model.available.some((s) => s.version === version)) {
           throw new ModelVersionNotFoundError(
@@ -260,10 +214,9 @@ export class ModelRegistry implements OnModuleDestroy {
           );
         }
         if (!serving?.versions.has(version)) {
-          const failure = this.failures.get(keyOf(name, version));
           throw new ModelLoadFailedError(
             name,
-            failure?.reason ??
+            this.ledger.failureOf(name, version) ??
               `version ${version} is not among those its version_policy (${describePolicy(model.policy)}) serves`,
           );
         }
@@ -288,7 +241,7 @@ export class ModelRegistry implements OnModuleDestroy {
       const serving = this.serving.get(name);
       if (!onDisk && !serving) throw this.notFound(name);
       if (version === undefined) {
-        this.unloaded.add(name);
+        this.ledger.unloadModel(name);
         await this.replace(name, [], onDisk?.pinnedDefault);
         return;
       }
@@ -301,9 +254,7 @@ export class ModelRegistry implements OnModuleDestroy {
           'repository',
         );
       }
-      const excluded = this.excluded.get(name) ?? new Set<string>();
-      excluded.add(version);
-      this.excluded.set(name, excluded);
+      this.ledger.unloadVersion(name, version);
       await this.reconcileNow([name], scan);
     });
   }
@@ -319,11 +270,16 @@ export class ModelRegistry implements OnModuleDestroy {
       const serving = this.serving.get(model.name);
       const selectable = model.available
         .map((s) => s.version)
-        .filter((v) => !this.excluded.get(model.name)?.has(v));
+        .filter((v) => !this.ledger.isExcluded(model.name, v));
       const selected = new Set(selectVersions(model.policy, selectable));
       const versions = new Set([...model.available.map((s) => s.version), ...(serving?.order ?? [])]);
       for (const version of [...versions].sort(byVersion)) {
-        entries.push({ name: model.name, version, ...this.stateOf(model, version, selected) });
+        const served = serving?.versions.has(version) ?? false;
+        entries.push({
+          name: model.name,
+          version,
+          ...(served ? { state: 'READY', reason: '' } : this.ledger.stateOf(model, version, selected)),
+        });
       }
     }
     for (const problem of scan.problems) {
@@ -335,25 +291,6 @@ export class ModelRegistry implements OnModuleDestroy {
     }
     entries.sort((a, b) => a.name.localeCompare(b.name) || byVersion(a.version, b.version));
     return ready ? entries.filter((e) => e.state === 'READY') : entries;
-  }
-
-  private stateOf(
-    model: CatalogModel,
-    version: string,
-    selected: ReadonlySet<string>,
-  ): Pick<RepositoryIndexEntry, 'state' | 'reason'> {
-    if (this.serving.get(model.name)?.versions.has(version)) return { state: 'READY', reason: '' };
-    if (this.loading.has(keyOf(model.name, version))) return { state: 'LOADING', reason: '' };
-    if (this.unloaded.has(model.name) || this.excluded.get(model.name)?.has(version))
-      return { state: 'UNAVAILABLE', reason: 'unloaded through the repository API' };
-    const failure = this.failures.get(keyOf(model.name, version));
-    if (failure) return { state: 'UNAVAILABLE', reason: failure.reason };
-    if (!selected.has(version))
-      return {
-        state: 'UNAVAILABLE',
-        reason: `not among the versions its version_policy (${describePolicy(model.policy)}) serves`,
-      };
-    return { state: 'UNAVAILABLE', reason: 'not loaded yet: found since the last scan' };
   }
 
   /** Runs changes to what is served one at a time, in the order asked. */
@@ -413,13 +350,12 @@ export class ModelRegistry implements OnModuleDestroy {
       return;
     }
     this.expected.set(name, model);
-    if (this.unloaded.has(name)) return;
+    if (this.ledger.isUnloaded(name)) return;
 
     const current = this.serving.get(name);
     const loaded = new Map<string, ServedModel>();
     const failed: Array<{ source: ModelSource; error: unknown }> = [];
-    const failedOn = (source: ModelSource) =>
-      this.failures.get(keyOf(name, source.version))?.fingerprint === source.fingerprint;
+    const failedOn = (source: ModelSource) => this.ledger.failedOn(source);
     // The policy picks among the versions that can serve: not unloaded through the API, and not failed on their
     // present files unless an earlier load of them still serves. So a new version that fails leaves the one it was to
     // replace in service, and a rollback whose previous version fails falls back to the one before.
@@ -427,7 +363,7 @@ export class ModelRegistry implements OnModuleDestroy {
     for (;;) {
       const selectable = model.available.filter(
         (s) =>
-          !this.excluded.get(name)?.has(s.version) && !(failedOn(s) && !current?.versions.has(s.version)),
+          !this.ledger.isExcluded(name, s.version) && !(failedOn(s) && !current?.versions.has(s.version)),
       );
       const picked = new Set(
         selectVersions(
@@ -460,26 +396,25 @@ export class ModelRegistry implements OnModuleDestroy {
 
   /** Loads, admits and warms a version up; a failure is remembered with the files it failed on, and returned. */
   private async tryLoad(source: ModelSource): Promise<ServedModel | ServedLoadFailure> {
-    const key = keyOf(source.name, source.version);
-    this.loading.add(key);
+    this.ledger.startLoading(source);
     try {
       const started = performance.now();
-      const served = await this.open(source);
+      const served = await this.loader.open(source);
       // A slow model runs on the workers: they need a pool that holds it before it takes a request.
       await this.runner.start().catch(async (error: unknown) => {
         await this.runner.retire(served.instance);
         throw new ModelLoadError(source, (error as Error).message);
       });
-      this.failures.delete(key);
-      this.logLoaded(served, Math.round(performance.now() - started));
+      this.ledger.clearFailure(source);
+      this.loader.logLoaded(served, Math.round(performance.now() - started));
       return served;
     } catch (error) {
       const reason = error instanceof Error ? error.message : String(error);
-      this.failures.set(key, { fingerprint: source.fingerprint, reason });
+      this.ledger.recordFailure(source, reason);
       this.metrics.countLoadFailure(source.name, source.version);
       return new ServedLoadFailure(error);
     } finally {
-      this.loading.delete(key);
+      this.ledger.doneLoading(source);
     }
   }
 
@@ -602,7 +537,7 @@ export class ModelRegistry implements OnModuleDestroy {
   private isLoading(name: string): boolean {
     if (this.phase === 'starting') return true;
     if (this.phase === 'loading' && this.expected.has(name)) return true;
-    return [...this.loading].some((key) => key.startsWith(`${name}@`));
+    return this.ledger.isModelLoading(name);
   }
 
   private notFound(name: string): ModelNotFoundError {
@@ -627,61 +562,11 @@ export class ModelRegistry implements OnModuleDestroy {
     }
     return names[0];
   }
-
-  private logLoaded(model: ServedModel, loadMs: number): void {
-    const { head, featureCount, fixedBatchSize } = model.signature;
-    this.logger.log(
-      {
-        // `version` on every line is the service's own; the model's goes under another key.
-        model: model.name,
-        modelVersion: model.version,
-        path: model.path,
-        task: head.task,
-        features: featureCount,
-        ...(head.task === 'classification'
-          ? { labels: head.labels, scores: head.scoreKind }
-          : { targets: head.targets }),
-        ...(fixedBatchSize ? { fixedBatchSize } : {}),
-        ...(model.validatedRows !== undefined ? { validatedRows: model.validatedRows } : {}),
-        ...model.runtime,
-        loadMs,
-      },
-      `model ${model.name} v${model.version} loaded`,
-    );
-  }
-
-  private async open(source: ModelSource): Promise<ServedModel> {
-    const fail = (error: unknown): never => {
-      throw new ModelLoadError(source, error instanceof Error ? error.message : String(error));
-    };
-    const adapted = await this.catalog.describe(source).catch(fail);
-    // Before the runner sees it: a refused version gets no session, queue or worker, and takes no traffic. At start
-    // nothing else serves its name, so the refusal stops the start like a corrupt file (ModelRefusedError passes
-    // through as it is: its message already names the model, the version and the worst row).
-    const report = await this.gate
-      .admit(source, adapted)
-      .catch((error: unknown) => (error instanceof ModelRefusedError ? Promise.reject(error) : fail(error)));
-    const instance = `${source.name}@${source.version}#${++this.instances}`;
-    const runtime = await this.runner.open({ ...source, ...adapted, instance }).catch(fail);
-    return {
-      ...source,
-      signature: adapted.signature,
-      runtime,
-      loadedAt: new Date(),
-      instance,
-      ...(report ? { validatedRows: report.rows } : {}),
-    };
-  }
 }
 
 /** What tryLoad returns for a version that did not load. */
 class ServedLoadFailure {
   constructor(readonly error: unknown) {}
-}
-
-/** `version 2` or `versions 1, 3`. */
-function versionList(versions: readonly string[]): string {
-  return `version${versions.length === 1 ? '' : 's'} ${versions.join(', ')}`;
 }
 
 /** At start, a default_version the policy does not serve is a mistake in model.json: named, and the start stops. */
