@@ -1,3 +1,5 @@
+// The ONNX schema as protobufjs reads it, and the few helpers around it. Over 300 lines because it holds the text of
+// onnx.proto's messages (about 190 lines), kept whole so that decode → change → encode loses nothing.
 import * as protobuf from 'protobufjs';
 
 /**
