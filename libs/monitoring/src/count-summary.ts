@@ -96,6 +96,15 @@ export class BinCounter {
   }
 }
 
+/** Empty counts of a model version: on the counter's bins, or unbinned without a reference profile. */
+export function emptyCounts(
+  counter: BinCounter | null | undefined,
+  model: string,
+  version: string,
+): ModelCounts {
+  return counter ? counter.empty(model, version) : unbinned(model, version);
+}
+
 /** Rows counted without a profile: only `n` is known, and the summary cannot stand in for the raw log. */
 export function unbinned(model: string, version: string): ModelCounts {
   return { model, version, bins: null, n: 0, logged: 0, features: [], labels: [], score: [] };

@@ -7,7 +7,7 @@ import {
   CountSummaryFile,
   countsKey,
   ModelCounts,
-  unbinned,
+  emptyCounts,
 } from './count-summary';
 import { LoggedPrediction, observedOutput, parseRecords } from './log-record';
 import type { LogStore } from './log-store';
@@ -223,7 +223,7 @@ export class DayCounts {
     const counter = await this.counterFor(model, version);
     const existing = file.counts.get(key);
     if (existing && existing.bins === (counter?.hash ?? null)) return { entry: existing, counter };
-    const entry = counter ? counter.empty(model, version) : unbinned(model, version);
+    const entry = emptyCounts(counter, model, version);
     if (existing && file.bytes > 0) {
       await countLines(this.store.readLines(file.logName, 0, file.bytes), (record) =>
         record.model === model && record.version === version ? { entry, counter } : undefined,

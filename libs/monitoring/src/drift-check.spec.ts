@@ -10,6 +10,7 @@ import { DriftCheck, exitCodeOf, windowDays } from './drift-check';
 import { DriftReportStore } from './drift-report-store';
 import { DriftScheduler } from './drift-scheduler';
 import { logFileName } from './log-files';
+import { DiskLogStore } from './log-store';
 import { MonitoringMetrics } from './monitoring-metrics';
 import { PredictionLogReader } from './prediction-log-reader';
 import { ReferenceProfileStore } from './reference-profile-store';
@@ -84,7 +85,7 @@ function driftCheck(env: Record<string, unknown>) {
     cfg,
     catalog,
     profiles,
-    new PredictionLogReader(cfg),
+    new PredictionLogReader(new DiskLogStore(cfg.get('PREDICTION_LOG_DIR'))),
     new DriftReportStore(cfg),
     metrics as unknown as MonitoringMetrics,
     webhook as unknown as AlertWebhook,

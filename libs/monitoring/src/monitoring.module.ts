@@ -6,12 +6,11 @@ import { DriftCheckModule } from './drift-check.module';
 import { DriftReportPublisher } from './drift-report-publisher';
 import { DriftScheduler } from './drift-scheduler';
 import { processHost } from './log-files';
-import { DiskLogStore, LogStore } from './log-store';
 import { PREDICTION_LOG_HOST, PredictionLog } from './prediction-log';
 
 /**
  * Monitoring for the server: the prediction log (bound as the inference library's PredictionSink; global so
- * PredictionService's optional injection finds it; one file per HTTP worker, in the LogStore on PREDICTION_LOG_DIR),
+ * PredictionService's optional injection finds it; one file per HTTP worker, in DriftCheckModule's LogStore on PREDICTION_LOG_DIR),
  * the scheduled drift check, the check itself for the HTTP endpoints, and the publisher that shows reports written
  * by a CronJob in the metrics.
  */
@@ -23,11 +22,6 @@ import { PREDICTION_LOG_HOST, PredictionLog } from './prediction-log';
       provide: PREDICTION_LOG_HOST,
       inject: [AppConfig],
       useFactory: (config: AppConfig) => processHost(config.get('HTTP_WORKER_INDEX')),
-    },
-    {
-      provide: LogStore,
-      inject: [AppConfig],
-      useFactory: (config: AppConfig) => new DiskLogStore(config.get('PREDICTION_LOG_DIR')),
     },
     PredictionLog,
     { provide: PredictionSink, useExisting: PredictionLog },

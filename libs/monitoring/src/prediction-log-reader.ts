@@ -1,4 +1,3 @@
-import { AppConfig } from '@app/config';
 import { Injectable } from '@nestjs/common';
 import { addCounts, BinCounter, ModelCounts } from './count-summary';
 import { COMPRESSED_SUFFIX, readableLogs } from './log-files';
@@ -81,13 +80,7 @@ export async function countStoredDays(
 /** Reads the prediction log (all replicas) for the drift check. */
 @Injectable()
 export class PredictionLogReader {
-  readonly dir: string;
-  private readonly store: LogStore;
-
-  constructor(config: AppConfig) {
-    this.dir = config.get('PREDICTION_LOG_DIR');
-    this.store = new DiskLogStore(this.dir);
-  }
+  constructor(private readonly store: LogStore) {}
 
   countDays(model: string, version: string, counter: BinCounter, days: readonly string[]) {
     return countStoredDays(this.store, model, version, counter, days);

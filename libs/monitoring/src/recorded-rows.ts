@@ -1,5 +1,5 @@
 import type { AnsweredBatch } from '@app/inference';
-import { BinCounter, countsKey, ModelCounts, unbinned } from './count-summary';
+import { BinCounter, countsKey, emptyCounts, ModelCounts } from './count-summary';
 import { ArenaChunk, LineArena } from './line-arena';
 import { countBatch } from './day-counts';
 import { writeRecordLine } from './log-record';
@@ -178,9 +178,7 @@ export class RecordedRows {
       if (counter === undefined) entry.uncounted = [];
       else {
         entry.counter = counter ?? undefined;
-        entry.counts = counter
-          ? counter.empty(batch.model, batch.version)
-          : unbinned(batch.model, batch.version);
+        entry.counts = emptyCounts(counter, batch.model, batch.version);
       }
       segment.counts.set(key, entry);
     }
