@@ -222,11 +222,6 @@ function withPosition(text: string, message: string): string {
  * (`__proto__`, `constructor`, …), which later code would drop silently. Anything else invalid is a 400 with the parser's
  * own message, which gives the position.
  */
-/** True when `parseJsonBody` would return the parsed value as it is: the body scan finds nothing to refuse. */
-export function passesBodyScan(value: unknown, maxDepth: number): boolean {
-  return scan(value, maxDepth) === undefined;
-}
-
 export function parseJsonBody(text: string, maxDepth: number): unknown {
   let value: unknown;
   try {
@@ -263,4 +258,9 @@ export function parseJsonBody(text: string, maxDepth: number): unknown {
     throw new NonFiniteNumberError(problems);
   }
   return value;
+}
+
+/** True when `parseJsonBody` would return the parsed value as it is: the body scan finds nothing to refuse. */
+export function passesBodyScan(value: unknown, maxDepth: number): boolean {
+  return scan(value, maxDepth) === undefined;
 }
