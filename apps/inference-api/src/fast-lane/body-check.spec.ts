@@ -1,5 +1,6 @@
 import { plainToInstance, Transform, Type } from 'class-transformer';
 import {
+  IsArray,
   IsDefined,
   IsInt,
   IsNumber,
@@ -16,6 +17,7 @@ import {
   validateSync,
 } from 'class-validator';
 import { KServePredictRequest } from '../models/kserve.dto';
+import { InferenceRequest } from '../v2/open-inference.dto';
 import { PredictRequest } from '../predict/predict.dto';
 import { compileBodyCheck } from './body-check';
 
@@ -163,9 +165,6 @@ describe('compileBodyCheck', () => {
     class ValidatedIf {
       @ValidateIf(() => true) @IsNumber() x!: number;
     }
-    class Optional {
-      @IsOptional() @IsNumber() x?: number;
-    }
     class Grouped {
       @IsNumber({}, { groups: ['a'] }) x!: number;
     }
@@ -174,9 +173,6 @@ describe('compileBodyCheck', () => {
     }
     class Typed {
       @Type(() => Number) @IsNumber() x!: number;
-    }
-    class Nested {
-      @ValidateNested() @Type(() => Reading) reading!: Reading;
     }
     class NestedUntyped {
       @ValidateNested() reading!: Reading;
@@ -196,24 +192,115 @@ describe('compileBodyCheck', () => {
       [Grouped, 'fast lane: cannot check groups or conditions on Grouped.x'],
       [Transformed, 'fast lane: cannot check @Transform on Transformed.x'],
       [Typed, 'fast lane: cannot check @Type on Typed.x'],
-      [Nested, 'fast lane: cannot check @Type on Nested.reading'],
+      [
+        NestedUntyped,
+        'fast lane: cannot check nested validation without @Type(() => Dto) on NestedUntyped.reading',
+      ],
       [Async, 'fast lane: cannot check async @remoteCheck on Async.x'],
     ] as const)('%p', (dto, message) => {
       expect(() => compileBodyCheck(dto)).toThrow(new Error(message));
     });
 
     it('names the kind of a rule that is not a plain constraint', () => {
-      expect(() => compileBodyCheck(Optional)).toThrow(
-        new Error('fast lane: cannot check a conditionalValidation rule (@isOptional) on Optional.x'),
-      );
       expect(() => compileBodyCheck(ValidatedIf)).toThrow(
         new Error(
           'fast lane: cannot check a conditionalValidation rule (@conditionalValidation) on ValidatedIf.x',
         ),
       );
-      expect(() => compileBodyCheck(NestedUntyped)).toThrow(
-        /^fast lane: cannot check a nestedValidation rule \(@nestedValidation\) on NestedUntyped\.reading$/,
-      );
     });
+  });
+});
+
+describe('compileBodyCheck on optional properties and nested DTOs', () => {
+  class Tag {
+    @IsString() key!: string;
+    @IsOptional() @IsInt() weight?: number;
+  }
+  class Tagged {
+    @IsOptional() @IsString() id?: string;
+    @IsArray() @ValidateNested({ each: true }) @Type(() => Tag) tags!: Tag[];
+    @IsOptional() @ValidateNested() @Type(() => Tag) main?: Tag;
+  }
+  /** A DTO that nests itself: compiled once, checked to any depth the body has. */
+  class Tree {
+    @IsInt() value!: number;
+    @IsOptional() @ValidateNested() @Type(() => Tree) child?: Tree;
+  }
+  const tag = { key: 'a' };
+  const nestedBodies: Array<[string, unknown]> = [
+    ['a valid body', { tags: [tag] }],
+    ['every optional property given', { id: 'x', tags: [{ key: 'a', weight: 2 }], main: tag }],
+    ['optional properties null', { id: null, tags: [{ key: 'a', weight: null }], main: null }],
+    ['an optional property of the wrong type', { id: 7, tags: [tag] }],
+    ['no nested array', {}],
+    ['an empty nested array', { tags: [] }],
+    ['a nested element with an unknown key', { tags: [{ key: 'a', extra: 1 }] }],
+    ['a nested element failing a rule', { tags: [{ key: 5 }] }],
+    ['a nested element failing an optional rule', { tags: [{ key: 'a', weight: 1.5 }] }],
+    ['a nested element that is a number', { tags: [tag, 3] }],
+    ['a nested element that is null', { tags: [null] }],
+    ['a nested object instead of an array', { tags: tag }],
+    ['a single nested object', { tags: [tag], main: { key: 'b' } }],
+    ['a single nested object failing', { tags: [tag], main: { key: 'b', weight: 'x' } }],
+    ['a single nested value that is a string', { tags: [tag], main: 'b' }],
+  ];
+  const tagged = compileBodyCheck(Tagged);
+
+  it.each(nestedBodies)('agrees with the ValidationPipe on %s', (_, body) => {
+    expect(tagged(body)).toBe(pipeAccepts(Tagged, body));
+  });
+
+  it('accepts exactly the valid bodies', () => {
+    expect(nestedBodies.filter(([, body]) => tagged(body)).map(([name]) => name)).toEqual([
+      'a valid body',
+      'every optional property given',
+      'optional properties null',
+      'an empty nested array',
+      'a single nested object',
+    ]);
+  });
+
+  it('compiles a DTO that nests itself and checks each level', () => {
+    const tree = compileBodyCheck(Tree);
+    const deep = { value: 1, child: { value: 2, child: { value: 3 } } };
+    const bad = { value: 1, child: { value: 2, child: { value: 'x' } } };
+    expect([tree(deep), tree(bad)]).toEqual([true, false]);
+    expect([pipeAccepts(Tree, deep), pipeAccepts(Tree, bad)]).toEqual([true, false]);
+  });
+
+  it.each([
+    [
+      'a binary request',
+      {
+        inputs: [{ name: 'x', shape: [1, 10], datatype: 'FP32', parameters: { binary_data_size: 40 } }],
+        parameters: { binary_data_output: true },
+      },
+    ],
+    [
+      'a JSON request',
+      {
+        id: '7',
+        inputs: [{ name: 'x', shape: [1, 2], datatype: 'FP32', data: [1, 2] }],
+        outputs: [{ name: 'y' }],
+      },
+    ],
+    ['a negative dimension', { inputs: [{ name: 'x', shape: [-1, 2], datatype: 'FP32', data: [1, 2] }] }],
+    [
+      'an unknown input field',
+      { inputs: [{ name: 'x', shape: [1], datatype: 'FP32', data: [1], extra: 1 }] },
+    ],
+    [
+      'an output without a name',
+      { inputs: [{ name: 'x', shape: [1], datatype: 'FP32', data: [1] }], outputs: [{}] },
+    ],
+    ['inputs as an object', { inputs: { name: 'x', shape: [1], datatype: 'FP32', data: [1] } }],
+    [
+      'parameters as an array',
+      { inputs: [{ name: 'x', shape: [1], datatype: 'FP32', data: [1] }], parameters: [] },
+    ],
+  ])('checks the Open Inference Protocol request as the pipe does: %s', (name, body) => {
+    const expected = name === 'a binary request' || name === 'a JSON request';
+    expect(compileBodyCheck(InferenceRequest)(body)).toBe(expected);
+    expect(pipeAccepts(InferenceRequest, body)).toBe(expected);
   });
 });

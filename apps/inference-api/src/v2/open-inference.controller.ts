@@ -1,14 +1,10 @@
 import { AppConfig } from '@app/config';
 import {
-  binaryOutputs,
-  binaryResponse,
-  inputsWithData,
+  inferenceAnswer,
   modelMetadata,
   ModelRegistry,
+  planInference,
   PredictionService,
-  responseOutputs,
-  rowsOfInputs,
-  selectOutputs,
   ServedModel,
   ServerNotReadyError,
 } from '@app/inference';
@@ -20,14 +16,10 @@ import { Public } from '../auth/public.decorator';
 import { ProcessGroup } from '../cluster/process-group';
 import { OpenInferenceErrorResponses, RequiresApiKey } from '../openapi';
 import { RequestId } from '../request-id.decorator';
-import {
-  BinaryTensorData,
-  BinaryTensorRequestDocs,
-  INFERENCE_HEADER_CONTENT_LENGTH,
-} from './binary-tensor-data';
+import { BinaryTensorData, BinaryTensorRequestDocs } from './binary-tensor-data';
+import { sendInferenceAnswer } from './inference-answer';
 import {
   InferenceRequest,
-  InferenceResponse,
   ModelMetadataResponse,
   ModelReadyResponse,
   ServerLiveResponse,
@@ -224,27 +216,12 @@ export class OpenInferenceController {
     res: Response,
   ): Promise<void> {
     // Everything the request can get wrong is found before its rows are queued.
-    const inputs = inputsWithData(body.inputs, binary);
-    const { rows, paths } = rowsOfInputs(model.signature, inputs);
-    const selected = selectOutputs(model.signature, body.outputs);
-    const asBinary = binaryOutputs(body.parameters, body.outputs, selected);
+    const plan = planInference(model.signature, body, binary);
     // Looked up and queued in one turn of the event loop: a swap cannot come between, the version looked up answers.
-    const result = await this.predictions.run(this.predictions.prepareFor(model, rows, paths), requestId);
-    const response: InferenceResponse = {
-      model_name: result.model.name,
-      model_version: result.model.version,
-      ...(body.id !== undefined ? { id: body.id } : {}),
-      outputs: responseOutputs(model.signature, selected, result.outputs, result.predictions),
-    };
-    const binaryBody = binaryResponse(response, asBinary);
-    if (binaryBody === undefined) {
-      res.status(200).json(response);
-      return;
-    }
-    res.status(200);
-    res.setHeader('Content-Type', 'application/octet-stream');
-    res.setHeader(INFERENCE_HEADER_CONTENT_LENGTH, binaryBody.headerLength);
-    res.setHeader('Content-Length', binaryBody.body.byteLength);
-    res.end(binaryBody.body);
+    const result = await this.predictions.run(
+      this.predictions.prepareFor(model, plan.rows, plan.paths),
+      requestId,
+    );
+    sendInferenceAnswer(res, inferenceAnswer(model.signature, body, plan, result));
   }
 }

@@ -11,6 +11,13 @@ export {
   servedInputShape,
   type TensorRows,
 } from './inference-request';
+export {
+  type InferenceAnswer,
+  inferenceAnswer,
+  type InferencePlan,
+  type InferenceResponseBody,
+  planInference,
+} from './inference-exchange';
 export { decodeRawTensor, encodeRawTensor, rawElementSize } from './raw-tensors';
 export { type MetadataTensor, type ModelMetadata, modelMetadata, ONNX_PLATFORM } from './model-metadata';
 export {
