@@ -29,9 +29,9 @@ export default tseslint.config(
     },
   },
   {
-    files: ['**/*.spec.ts', '**/*.e2e-spec.ts', 'test/**/*.ts'],
+    // TODO(issue 12): monitoring specs are being changed for mutation testing; typed next.
+    files: ['libs/monitoring/src/**/*.spec.ts'],
     rules: {
-      // supertest bodies and parsed JSON fixtures are `any` by nature.
       '@typescript-eslint/no-unsafe-assignment': 'off',
       '@typescript-eslint/no-unsafe-member-access': 'off',
       '@typescript-eslint/no-unsafe-argument': 'off',

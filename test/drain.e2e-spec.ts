@@ -1,3 +1,4 @@
+import { expect } from '@jest/globals';
 import { parseLogFileName, parseRecords } from '@app/monitoring';
 import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';

@@ -1,11 +1,18 @@
+import { expect } from '@jest/globals';
 import { ModelRegistry } from '@app/inference';
+import type { ProblemDocument } from '@app/observability';
+import type { OpenInferenceError } from '@app/observability/problems/open-inference-error';
 import { NestExpressApplication } from '@nestjs/platform-express';
 import { mkdtempSync } from 'node:fs';
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import request from 'supertest';
+import type { KServePredictResponse } from '../apps/inference-api/src/models/kserve.dto';
+import type { ServerMetadataResponse } from '../apps/inference-api/src/v2/open-inference.dto';
+import type { RepositoryIndexEntryResponse } from '../apps/inference-api/src/v2/repository.dto';
 import { startApp } from './support/app';
+import { bodyOf } from './support/http';
 import { type BuiltModel, linearRegressor, randomRows, writeModel } from './support/onnx-model-builder';
 import { validationFor } from './support/perturbed-models';
 
@@ -47,13 +54,15 @@ describe('the model repository API', () => {
   const admin = (path: string, body: object = {}) =>
     http().post(`/v2/repository${path}`).set('X-API-Key', ADMIN_KEY).send(body);
   const predictVersion = async () =>
-    (
+    bodyOf<KServePredictResponse>(
       await http()
         .post('/v1/models/prices:predict')
         .set('X-API-Key', PREDICT_KEY)
         .send({ instances: ROWS })
-        .expect(200)
-    ).body.model_version;
+        .expect(200),
+    ).model_version;
+  /** The repository index, as POST /v2/repository/index answers it. */
+  const indexOf = (res: request.Response) => bodyOf<RepositoryIndexEntryResponse[]>(res);
 
   beforeEach(async () => {
     root = await repository();
@@ -71,7 +80,7 @@ describe('the model repository API', () => {
   it('takes admin keys only: 401 without a key or with a wrong one, 403 for a prediction key', async () => {
     for (const path of ['/index', '/models/prices/load', '/models/prices/unload']) {
       const none = await http().post(`/v2/repository${path}`).send({}).expect(401);
-      expect(none.body.error).toMatch(/^An admin key is required/);
+      expect(bodyOf<OpenInferenceError>(none).error).toMatch(/^An admin key is required/);
       await http().post(`/v2/repository${path}`).set('X-API-Key', `${ADMIN_KEY}x`).send({}).expect(401);
       const predictor = await http()
         .post(`/v2/repository${path}`)
@@ -95,12 +104,15 @@ describe('the model repository API', () => {
 
   it('lists the extension in GET /v2', async () => {
     const res = await http().get('/v2').set('X-API-Key', PREDICT_KEY).expect(200);
-    expect(res.body.extensions).toEqual(['binary_tensor_data', 'model_repository']);
+    expect(bodyOf<ServerMetadataResponse>(res).extensions).toEqual([
+      'binary_tensor_data',
+      'model_repository',
+    ]);
   });
 
   it('indexes every version on disk with its state and why it is not served', async () => {
     await addVersion(root, 2, version(2));
-    const index = (await admin('/index').expect(200)).body;
+    const index = indexOf(await admin('/index').expect(200));
     expect(index).toEqual([
       { name: 'other', version: '1', state: 'READY', reason: '' },
       { name: 'prices', version: '1', state: 'READY', reason: '' },
@@ -111,11 +123,8 @@ describe('the model repository API', () => {
         reason: 'not loaded yet: found since the last scan',
       },
     ]);
-    const ready = (await admin('/index', { ready: true }).expect(200)).body;
-    expect(ready.map((e: { name: string; version: string }) => `${e.name}:${e.version}`)).toEqual([
-      'other:1',
-      'prices:1',
-    ]);
+    const ready = indexOf(await admin('/index', { ready: true }).expect(200));
+    expect(ready.map((e) => `${e.name}:${e.version}`)).toEqual(['other:1', 'prices:1']);
     const bad = await admin('/index', { ready: 'yes' }).expect(400);
     expect(bad.body).toEqual({ error: 'ready must be a boolean' });
   });
@@ -129,7 +138,7 @@ describe('the model repository API', () => {
     // Rollback through the API: the newest version out, the policy (latest 1) picks the previous.
     await admin('/models/prices/unload', { parameters: { version: '2' } }).expect(200);
     expect(await predictVersion()).toBe('1');
-    const index = (await admin('/index').expect(200)).body;
+    const index = indexOf(await admin('/index').expect(200));
     expect(index).toContainEqual({
       name: 'prices',
       version: '2',
@@ -143,7 +152,9 @@ describe('the model repository API', () => {
       .set('X-API-Key', PREDICT_KEY)
       .send({ instances: ROWS })
       .expect(404);
-    expect(gone.body.detail).toBe('No model named "prices" is served here. Served models: other.');
+    expect(bodyOf<ProblemDocument>(gone).detail).toBe(
+      'No model named "prices" is served here. Served models: other.',
+    );
     // The rest is untouched, and readiness too.
     await http().get('/ready').expect(200);
 
@@ -164,7 +175,7 @@ describe('the model repository API', () => {
     const override = await admin('/models/prices/load', {
       parameters: { config: '{}', 'file:1/model.onnx': 'AAAA' },
     }).expect(400);
-    expect(override.body.error).toBe(
+    expect(bodyOf<OpenInferenceError>(override).error).toBe(
       'parameters "config", "file:1/model.onnx" are not taken here: models are served from the repository on disk, not from a request; the parameters are "version"',
     );
     await admin('/models/prices/load', { parameters: { version: 'two' } }).expect(400, {
@@ -174,14 +185,12 @@ describe('the model repository API', () => {
     // An export whose validation.json it does not match: refused, version 1 serves on.
     await addVersion(root, 2, version(2), version(1));
     const refused = await admin('/models/prices/load').expect(400);
-    expect(refused.body.error).toMatch(
+    expect(bodyOf<OpenInferenceError>(refused).error).toMatch(
       /^Model "prices" was not loaded: model "prices" version 2 refused: its outputs differ from .*prices\/2\/validation\.json: .*; it serves version 1\.$/,
     );
     expect(await predictVersion()).toBe('1');
-    const index = (await admin('/index').expect(200)).body;
-    expect(
-      index.find((e: { version: string; name: string }) => e.name === 'prices' && e.version === '2'),
-    ).toMatchObject({
+    const index = indexOf(await admin('/index').expect(200));
+    expect(index.find((e) => e.name === 'prices' && e.version === '2')).toMatchObject({
       state: 'UNAVAILABLE',
       reason: expect.stringMatching(/^model "prices" version 2 refused: its outputs differ/),
     });

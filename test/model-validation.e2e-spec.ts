@@ -1,4 +1,4 @@
-import { ModelRefusedError, ModelRegistry } from '@app/inference';
+import { ModelRefusedError, ModelRegistry, type ValidationFile, type ValidationReport } from '@app/inference';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,7 +16,10 @@ import { freePort, ServerProcess } from './support/server-process';
  * service and CLI (`npm run build`).
  */
 
-const SEED_VALIDATION = JSON.parse(readFileSync('models/seed_gbc/1/validation.json', 'utf8'));
+/** The shipped model's validation file: a classifier's, so its labels and probabilities are there. */
+const SEED_VALIDATION = JSON.parse(
+  readFileSync('models/seed_gbc/1/validation.json', 'utf8'),
+) as ValidationFile & Required<Pick<ValidationFile, 'labels' | 'probabilities'>>;
 
 function repository(): string {
   return mkdtempSync(join(tmpdir(), 'validation-models-'));
@@ -162,7 +165,7 @@ describe('ml-cli validate', () => {
 
     const json = runCli(['validate', '--model', model, '--json'], {});
     expect(json.code).toBe(1);
-    const report = JSON.parse(json.stdout);
+    const report = JSON.parse(json.stdout) as ValidationReport;
     expect(report).toMatchObject({
       model,
       validation: join(root, 'churn/1/validation.json'),
@@ -170,9 +173,9 @@ describe('ml-cli validate', () => {
       rows: 64,
       tolerance: { atol: 1e-5, rtol: 1e-5 },
     });
-    const probabilities = report.checks.find((check: { field: string }) => check.field === 'probabilities');
+    const probabilities = report.checks.find((check) => check.field === 'probabilities')!;
     expect(probabilities.failed).toBeGreaterThan(0);
-    const { row, column, expected } = probabilities.worst;
+    const { row, column, expected } = probabilities.worst!;
     expect(expected).toBe(SEED_VALIDATION.probabilities[row][Number(column)]);
     // The text table names the same worst row.
     const tableRow = text.stdout.split('\n').find((line) => line.startsWith('probabilities'))!;

@@ -1,11 +1,21 @@
 import { ModelRegistry } from '@app/inference';
+import type { DriftReport } from '@app/monitoring';
+import type { ProblemDocument } from '@app/observability';
 import { NestExpressApplication } from '@nestjs/platform-express';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import request from 'supertest';
+import type {
+  KServePredictResponse,
+  ModelDescription,
+  ModelList,
+} from '../apps/inference-api/src/models/kserve.dto';
+import type { PredictResponse } from '../apps/inference-api/src/predict/predict.dto';
+import type { InferenceResponse } from '../apps/inference-api/src/v2/open-inference.dto';
 import { startApp } from './support/app';
 import { expectClose } from './support/golden';
+import { bodyOf } from './support/http';
 import { type CallResult, OpenInferenceGrpcClient } from './support/grpc-client';
 import { type BuiltModel, linearRegressor, randomRows, writeModel } from './support/onnx-model-builder';
 import { freePort } from './support/server-process';
@@ -36,10 +46,10 @@ async function repository(config?: object): Promise<string> {
 const valuesOf = (model: BuiltModel, rows: number[][]) =>
   model.reference(rows).map((p) => (p.task === 'regression' ? (p.value as number) : NaN));
 
-function expectValues(got: number[], version: number): void {
+function expectValues(got: readonly unknown[], version: number): void {
   const expected = valuesOf(versionModel(version), ROWS);
   expect(got).toHaveLength(expected.length);
-  got.forEach((value, i) => expectClose(value, expected[i]));
+  got.forEach((value, i) => expectClose(value as number, expected[i]));
 }
 
 const v2Body = (rows: number[][]) => ({
@@ -75,24 +85,25 @@ describe('versions side by side', () => {
         .post(`/v2/models/scores/versions/${version}/infer`)
         .send(v2Body(ROWS))
         .expect(200);
-      expect(res.body.model_version).toBe(String(version));
-      expectValues(res.body.outputs[0].data, version);
+      const body = bodyOf<InferenceResponse>(res);
+      expect(body.model_version).toBe(String(version));
+      expectValues(body.outputs[0].data, version);
     },
   );
 
   it('answers the unversioned routes with the highest version', async () => {
     const v2 = await http().post('/v2/models/scores/infer').send(v2Body(ROWS)).expect(200);
-    expect(v2.body.model_version).toBe('3');
-    expectValues(v2.body.outputs[0].data, 3);
+    expect(bodyOf<InferenceResponse>(v2).model_version).toBe('3');
+    expectValues(bodyOf<InferenceResponse>(v2).outputs[0].data, 3);
     const kserve = await http().post('/v1/models/scores:predict').send({ instances: ROWS }).expect(200);
-    expect(kserve.body.model_version).toBe('3');
+    expect(bodyOf<KServePredictResponse>(kserve).model_version).toBe('3');
     expectValues(
-      kserve.body.predictions.map((p: { value: number }) => p.value),
+      bodyOf<KServePredictResponse>(kserve).predictions.map((p) => p.value),
       3,
     );
     const predict = await http().post('/predict').send({ features: ROWS[0] }).expect(200);
     expect(predict.body).toMatchObject({ model: 'scores', version: '3' });
-    expectClose(predict.body.prediction, valuesOf(versionModel(3), ROWS)[0]);
+    expectClose(bodyOf<PredictResponse>(predict).prediction as number, valuesOf(versionModel(3), ROWS)[0]);
   });
 
   it('answers gRPC by model_version, and the default without one', async () => {
@@ -133,7 +144,7 @@ describe('versions side by side', () => {
   });
 
   it('lists every version and the default in GET /v1/models/{name} and the V2 metadata', async () => {
-    const described = (await http().get('/v1/models/scores').expect(200)).body;
+    const described = bodyOf<ModelDescription>(await http().get('/v1/models/scores').expect(200));
     expect(described).toMatchObject({
       name: 'scores',
       version: '3',
@@ -145,9 +156,9 @@ describe('versions side by side', () => {
       ],
     });
     // One entry per model, as its default version describes it.
-    const listed = (await http().get('/v1/models').expect(200)).body.models;
+    const listed = bodyOf<ModelList>(await http().get('/v1/models').expect(200)).models;
     expect(listed).toEqual([described]);
-    const metadata = (await http().get('/v2/models/scores/versions/1').expect(200)).body;
+    const metadata: unknown = (await http().get('/v2/models/scores/versions/1').expect(200)).body;
     expect(metadata).toMatchObject({ name: 'scores', versions: ['1', '2', '3'] });
     await http().get('/v2/models/scores/versions/2/ready').expect(200, { name: 'scores', ready: true });
   });
@@ -162,13 +173,17 @@ describe('versions side by side', () => {
   it('runs and reads the drift check of any version over HTTP, the default without ?version', async () => {
     const v1 = await http().post('/v1/models/scores/drift?version=1').expect(200);
     expect(v1.body).toMatchObject({ model: 'scores', version: '1' });
-    expect((await http().get('/v1/models/scores/drift?version=1').expect(200)).body.version).toBe('1');
+    expect(
+      bodyOf<DriftReport>(await http().get('/v1/models/scores/drift?version=1').expect(200)).version,
+    ).toBe('1');
     // Version 2 has had no check yet: its own folder is empty, whatever the others hold.
     const none = await http().get('/v1/models/scores/drift?version=2').expect(404);
-    expect(none.body.detail).toContain('version 2 of model "scores"');
-    expect((await http().post('/v1/models/scores/drift').expect(200)).body.version).toBe('3');
-    expect((await http().get('/v1/models/scores/drift').expect(200)).body.version).toBe('3');
-    expect((await http().get('/v1/models/scores/drift?version=3').expect(200)).body.version).toBe('3');
+    expect(bodyOf<ProblemDocument>(none).detail).toContain('version 2 of model "scores"');
+    expect(bodyOf<DriftReport>(await http().post('/v1/models/scores/drift').expect(200)).version).toBe('3');
+    expect(bodyOf<DriftReport>(await http().get('/v1/models/scores/drift').expect(200)).version).toBe('3');
+    expect(
+      bodyOf<DriftReport>(await http().get('/v1/models/scores/drift?version=3').expect(200)).version,
+    ).toBe('3');
     await http().get('/v1/models/scores/drift?version=9').expect(404);
     const bad = await http().post('/v1/models/scores/drift?version=latest').expect(422);
     expect(JSON.stringify(bad.body)).toContain('version must be a version number');
@@ -211,8 +226,10 @@ describe('which versions a model serves, and which is the default', () => {
     const app = await startApp({ MODEL_REPOSITORY: await repository(config) });
     try {
       const http = () => request(app.getHttpServer());
-      const described = (await http().get('/v1/models/scores').expect(200)).body;
-      const unversioned = (await http().post('/v2/models/scores/infer').send(v2Body(ROWS)).expect(200)).body;
+      const described = bodyOf<ModelDescription>(await http().get('/v1/models/scores').expect(200));
+      const unversioned = bodyOf<InferenceResponse>(
+        await http().post('/v2/models/scores/infer').send(v2Body(ROWS)).expect(200),
+      );
       expectValues(unversioned.outputs[0].data, Number(unversioned.model_version));
       const reachable: string[] = [];
       for (const version of ['1', '2', '3']) {
@@ -221,7 +238,7 @@ describe('which versions a model serves, and which is the default', () => {
         if (res.status === 200) reachable.push(version);
       }
       return {
-        versions: described.versions.map((v: { version: string }) => v.version),
+        versions: described.versions.map((v) => v.version),
         default: described.default_version,
         unversioned: unversioned.model_version,
         reachable,

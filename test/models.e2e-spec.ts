@@ -1,17 +1,33 @@
+import { expect } from '@jest/globals';
 import { Prediction } from '@app/inference';
 import { NestExpressApplication } from '@nestjs/platform-express';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import request from 'supertest';
+import type {
+  KServePredictResponse,
+  ModelDescription,
+  ModelList,
+} from '../apps/inference-api/src/models/kserve.dto';
+import type { PredictResponse } from '../apps/inference-api/src/predict/predict.dto';
 import { startApp } from './support/app';
 import { expectClose } from './support/golden';
+import { bodyOf } from './support/http';
 import { UNSEEN_MODELS } from './support/unseen-models';
 import { linearRegressor, randomRows, writeModel } from './support/onnx-model-builder';
 
 const MODELS = UNSEEN_MODELS;
 
-function expectSamePrediction(served: Record<string, unknown>, expected: Prediction): void {
+/** A served answer's prediction members, from either route (KServe's predictions, /predict's body). */
+interface Served {
+  label?: unknown;
+  value?: unknown;
+  probability?: unknown;
+  probabilities?: unknown;
+}
+
+function expectSamePrediction(served: Served, expected: Prediction): void {
   if (expected.task === 'regression') {
     const values = Array.isArray(expected.value) ? expected.value : [expected.value];
     const got = (Array.isArray(served.value) ? served.value : [served.value]) as number[];
@@ -41,8 +57,9 @@ describe('models exported by other pipelines', () => {
 
   it('lists every model as ready', async () => {
     const res = await request(server()).get('/v1/models').expect(200);
-    expect(res.body.models.map((m: { name: string }) => m.name)).toEqual(MODELS.map((m) => m.name).sort());
-    expect(res.body.models.every((m: { ready: boolean }) => m.ready)).toBe(true);
+    const { models } = bodyOf<ModelList>(res);
+    expect(models.map((m) => m.name)).toEqual(MODELS.map((m) => m.name).sort());
+    expect(models.every((m) => m.ready)).toBe(true);
   });
 
   it.each(MODELS.map((m) => [m.name, m] as const))(
@@ -54,10 +71,9 @@ describe('models exported by other pipelines', () => {
         .send({ instances: rows })
         .expect(200);
       const expected = model.reference(rows);
-      expect(res.body.predictions).toHaveLength(rows.length);
-      res.body.predictions.forEach((served: Record<string, unknown>, i: number) =>
-        expectSamePrediction(served, expected[i]),
-      );
+      const { predictions } = bodyOf<KServePredictResponse>(res);
+      expect(predictions).toHaveLength(rows.length);
+      predictions.forEach((served, i) => expectSamePrediction(served, expected[i]));
     },
   );
 
@@ -66,14 +82,15 @@ describe('models exported by other pipelines', () => {
     const [row] = randomRows(1, model.featureCount, 99);
     const res = await request(server()).post('/predict').send({ features: row }).expect(200);
     const [expected] = model.reference([row]);
-    expect(typeof res.body.prediction).toBe('string');
-    expect(res.body.prediction).toBe(expected.task === 'classification' && expected.label);
-    expect(res.body.model).toBe('iris_strings');
+    const body = bodyOf<PredictResponse>(res);
+    expect(typeof body.prediction).toBe('string');
+    expect(body.prediction).toBe(expected.task === 'classification' && expected.label);
+    expect(body.model).toBe('iris_strings');
   });
 
   it('describes what it inferred from each graph', async () => {
     const describe = async (name: string) =>
-      (await request(server()).get(`/v1/models/${name}`).expect(200)).body;
+      bodyOf<ModelDescription>(await request(server()).get(`/v1/models/${name}`).expect(200));
     expect(await describe('iris_strings')).toMatchObject({
       task: 'classification',
       labels: ['setosa', 'versicolor', 'virginica'],
@@ -110,16 +127,17 @@ describe.each(MODELS.map((m) => [m.name, m] as const))('POST /predict serving %s
     const [row] = randomRows(1, model.featureCount, 5 + model.featureCount);
     const res = await request(app.getHttpServer()).post('/predict').send({ features: row }).expect(200);
     const [expected] = model.reference([row]);
-    expect(res.body.model).toBe('model');
+    const body = bodyOf<PredictResponse>(res);
+    expect(body.model).toBe('model');
     if (expected.task === 'regression') {
-      expectSamePrediction({ value: res.body.prediction }, expected);
-      expect(res.body).not.toHaveProperty('probability');
+      expectSamePrediction({ value: body.prediction }, expected);
+      expect(body).not.toHaveProperty('probability');
     } else {
       expectSamePrediction(
         {
-          label: res.body.prediction,
-          probability: res.body.probability,
-          probabilities: res.body.probabilities,
+          label: body.prediction,
+          probability: body.probability,
+          probabilities: body.probabilities,
         },
         expected,
       );

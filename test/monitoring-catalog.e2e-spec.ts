@@ -1,4 +1,5 @@
-import { PredictionLog } from '@app/monitoring';
+import { expect } from '@jest/globals';
+import { type DriftReport, PredictionLog } from '@app/monitoring';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { cp, mkdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -66,21 +67,22 @@ describe('drift from the catalog alone', () => {
 
     const first = runCli(['drift', '--model', 'churn', '--version', '1', '--json'], env);
     expect({ code: first.code, stderr: first.stderr }).toEqual({ code: 0, stderr: expect.any(String) });
-    const stable = JSON.parse(first.stdout);
+    const stable = JSON.parse(first.stdout) as DriftReport;
     expect(stable).toMatchObject({ model: 'churn', version: '1', verdict: 'no-drift', n_cur: 400 });
     expect(stable.reference.kind).toBe('reference.json');
 
     // Without --version: the default, the highest served.
     const second = runCli(['drift', '--model', 'churn', '--json'], env);
     expect(second.code).toBe(1);
-    const drifted = JSON.parse(second.stdout);
+    const drifted = JSON.parse(second.stdout) as DriftReport;
     expect(drifted).toMatchObject({ version: '2', verdict: 'drift', drifted_features: ['f4'], n_cur: 400 });
 
     // The default version's report where it always was; another version's under versions/<v>.
     const day = drifted.generated_at.slice(0, 10);
     const reports = join(data, 'reports', 'churn');
-    expect(JSON.parse(readFileSync(join(reports, `${day}.json`), 'utf8')).version).toBe('2');
-    expect(JSON.parse(readFileSync(join(reports, 'versions', '1', `${day}.json`), 'utf8')).version).toBe('1');
+    const reportOf = (path: string) => JSON.parse(readFileSync(path, 'utf8')) as DriftReport;
+    expect(reportOf(join(reports, `${day}.json`)).version).toBe('2');
+    expect(reportOf(join(reports, 'versions', '1', `${day}.json`)).version).toBe('1');
     expect(existsSync(join(reports, 'versions', '1', `${day}.html`))).toBe(true);
 
     const unknown = runCli(['drift', '--model', 'churn', '--version', '3'], env);

@@ -1,3 +1,4 @@
+import { expect } from '@jest/globals';
 import { DriftReport, DriftReportPublisher, PredictionLog } from '@app/monitoring';
 import { NestExpressApplication } from '@nestjs/platform-express';
 import { SchedulerRegistry } from '@nestjs/schedule';
@@ -7,8 +8,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
 import { register } from 'prom-client';
+import type { ProblemDocument } from '@app/observability';
 import request from 'supertest';
 import { startApp } from './support/app';
+import { bodyOf } from './support/http';
 import { launchChromium, openReport } from './support/monitoring-browser';
 import { runCli } from './support/monitoring-cli';
 import { sampleRows, seedTrainingRows, shiftFeatures } from './support/monitoring-data';
@@ -66,7 +69,7 @@ describe('prediction log and drift monitoring, end to end with the default model
     it('has no report before the first check', async () => {
       const res = await request(app.getHttpServer()).get('/v1/models/seed_gbc/drift').expect(404);
       expect(res.headers['content-type']).toMatch(/application\/problem\+json/);
-      expect(res.body.type).toMatch(/drift-report-not-found$/);
+      expect(bodyOf<ProblemDocument>(res).type).toMatch(/drift-report-not-found$/);
       await request(app.getHttpServer()).get('/v1/models/nope/drift').expect(404);
       await request(app.getHttpServer()).post('/v1/models/nope/drift').expect(404);
     });
@@ -76,7 +79,7 @@ describe('prediction log and drift monitoring, end to end with the default model
         .post('/v1/models/seed_gbc/drift?from=2026-02-30&to=2026-03-05')
         .expect(422);
       expect(res.headers['content-type']).toMatch(/application\/problem\+json/);
-      expect(res.body.detail).toBe('"from" is not a day of the calendar: 2026-02-30.');
+      expect(bodyOf<ProblemDocument>(res).detail).toBe('"from" is not a day of the calendar: 2026-02-30.');
     });
 
     it('logs every row and finds no drift, from the endpoint and from the CLI (exit 0)', async () => {
@@ -87,7 +90,8 @@ describe('prediction log and drift monitoring, end to end with the default model
       expect(logged.map((r) => r.features)).toEqual(rows);
 
       const res = await request(app.getHttpServer()).post('/v1/models/seed_gbc/drift').expect(200);
-      expect(res.body).toMatchObject({
+      const report = bodyOf<DriftReport>(res);
+      expect(report).toMatchObject({
         model: 'seed_gbc',
         version: '1',
         verdict: 'no-drift',
@@ -95,16 +99,16 @@ describe('prediction log and drift monitoring, end to end with the default model
         n_ref: 1000,
         logging: { sample_rate: 1, rows_counted: 600, rows_logged: 600, from_sample: false },
       });
-      expect(res.body.drifted_features).toEqual([]);
+      expect(report.drifted_features).toEqual([]);
       // The report names the model and version it used, never a path on the server.
-      expect(res.body.reference).toEqual({
+      expect(report.reference).toEqual({
         kind: 'reference.json',
         created_at: expect.any(String),
         bins: expect.any(String),
       });
-      expect(JSON.stringify(res.body)).not.toContain(process.cwd());
-      expect(res.body.features).toHaveLength(10);
-      for (const feature of res.body.features) {
+      expect(JSON.stringify(report)).not.toContain(process.cwd());
+      expect(report.features).toHaveLength(10);
+      for (const feature of report.features) {
         expect(feature.psi).toBeLessThan(0.1);
         expect(feature.noise_floor).toBeCloseTo(9 * (1 / 1000 + 1 / 600), 10);
         expect(feature.bins).toHaveLength(10);
@@ -142,7 +146,9 @@ describe('prediction log and drift monitoring, end to end with the default model
         DRIFT_REPORT_DIR: reportDir,
       });
       await serve(app, shiftFeatures(sampleRows(training, 600, 23), [2, 7], 1.5, training));
-      report = (await request(app.getHttpServer()).post('/v1/models/seed_gbc/drift').expect(200)).body;
+      report = bodyOf<DriftReport>(
+        await request(app.getHttpServer()).post('/v1/models/seed_gbc/drift').expect(200),
+      );
     });
     afterAll(() => app.close());
 
@@ -246,7 +252,8 @@ describe('prediction log and drift monitoring, end to end with the default model
           .set('authorization', `Bearer ${key}`)
           .expect(200);
         expect(res.body).toMatchObject({ verdict: 'insufficient-data', n_cur: 150, drifted_features: [] });
-        expect(res.body.summary).toMatch(/150 predictions.*200/);
+        const report = bodyOf<DriftReport>(res);
+        expect(report.summary).toMatch(/150 predictions.*200/);
         const exposition = (await request(app.getHttpServer()).get('/metrics').expect(200)).text;
         expect(sample(exposition, 'model_drift_detected{model="seed_gbc",version="1"}')).toBe(0);
         expect(exposition).not.toMatch(/^model_feature_psi\{/m);
@@ -259,12 +266,12 @@ describe('prediction log and drift monitoring, end to end with the default model
         expect(cli.stdout).toMatch(/^INSUFFICIENT-DATA: /);
         // Scores are shown, but no feature is called drifted on 150 rows, though three are shifted by 3 sd.
         expect(featureStatuses(cli.stdout)).toEqual(new Array(10).fill('insufficient-data'));
-        for (const feature of res.body.features as DriftReport['features']) {
+        for (const feature of report.features) {
           expect(feature).toMatchObject({ status: 'insufficient-data', n_cur: 150 });
           expect(feature.psi).toEqual(expect.any(Number));
           expect(feature.noise_floor).toBeCloseTo(9 * (1 / 1000 + 1 / 150), 10);
         }
-        expect(res.body.prediction.status).toBe('insufficient-data');
+        expect(report.prediction?.status).toBe('insufficient-data');
         const bad = runCli(['drift', '--model', 'seed_gbc', '--from', '2026-13-45'], {
           PREDICTION_LOG_DIR: logDir,
         });

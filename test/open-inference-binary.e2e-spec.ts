@@ -1,3 +1,5 @@
+import { expect } from '@jest/globals';
+import type { ModelManifest } from '@app/inference';
 import { NestExpressApplication } from '@nestjs/platform-express';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
@@ -5,8 +7,10 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import request from 'supertest';
+import type { ServerMetadataResponse } from '../apps/inference-api/src/v2/open-inference.dto';
 import { FIXTURES, startApp } from './support/app';
 import { expectClose } from './support/golden';
+import { bodyOf, type OpenApiDocument } from './support/http';
 import { OpenInferenceResponseSchema, OpenInferenceSchemas } from './support/open-inference-schemas';
 import { randomRows, writeModel } from './support/onnx-model-builder';
 import { UNSEEN_MODELS } from './support/unseen-models';
@@ -146,7 +150,7 @@ async function writeRepository(): Promise<string> {
   await writeModel(root, {
     name: 'seed_gbc',
     bytes: readFileSync('models/seed_gbc/1/model.onnx'),
-    manifest: JSON.parse(readFileSync('models/seed_gbc/1/model.json', 'utf8')),
+    manifest: JSON.parse(readFileSync('models/seed_gbc/1/model.json', 'utf8')) as ModelManifest,
   });
   await writeModel(root, { name: 'seed_torch_mlp', bytes: readFileSync(`${FIXTURES}/seed_torch_mlp.onnx`) });
   const iris = UNSEEN_MODELS.find((model) => model.name === 'iris_strings');
@@ -249,7 +253,7 @@ describe("Open Inference Protocol (V2): Triton's binary tensor data extension", 
   it('lists binary_tensor_data among its extensions', async () => {
     const res = await request(server()).get('/v2').set('X-API-Key', KEY).expect(200);
     expectValid('metadata_server_response', res.body);
-    expect(res.body.extensions).toContain('binary_tensor_data');
+    expect(bodyOf<ServerMetadataResponse>(res).extensions).toContain('binary_tensor_data');
   });
 
   it('round-trips a 32-row batch, binary in and binary out, as the JSON route answers it', async () => {
@@ -326,7 +330,7 @@ describe("Open Inference Protocol (V2): Triton's binary tensor data extension", 
     const { header, filled } = readBinaryResponse({
       status: res.status,
       headers: res.headers,
-      body: res.body,
+      body: bodyOf<Buffer>(res),
     });
     expect(header.outputs[0]).toEqual({
       name: 'output_label',
@@ -605,7 +609,7 @@ describe("Open Inference Protocol (V2): Triton's binary tensor data extension", 
   });
 
   it('documents the binary form in Swagger', async () => {
-    const doc = (await request(server()).get('/docs-json').expect(200)).body;
+    const doc = bodyOf<OpenApiDocument>(await request(server()).get('/docs-json').expect(200));
     const infer = doc.paths['/v2/models/{name}/infer'].post;
     expect(Object.keys(infer.requestBody.content)).toEqual(['application/json', 'application/octet-stream']);
     expect(infer.requestBody.description).toContain('Inference-Header-Content-Length');

@@ -1,4 +1,6 @@
-import { ModelRegistry } from '@app/inference';
+import { expect } from '@jest/globals';
+import { ModelRegistry, type ModelManifest } from '@app/inference';
+import type { OpenInferenceError } from '@app/observability/problems/open-inference-error';
 import {
   credentials,
   makeGenericClientConstructor,
@@ -11,9 +13,17 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import request from 'supertest';
+import type { KServePredictResponse, ModelDescription } from '../apps/inference-api/src/models/kserve.dto';
+import type { PredictResponse } from '../apps/inference-api/src/predict/predict.dto';
+import type {
+  InferenceResponse,
+  ModelMetadataResponse,
+  ServerMetadataResponse,
+} from '../apps/inference-api/src/v2/open-inference.dto';
 import { GrpcEndpoint } from '../apps/inference-api/src/grpc/grpc-endpoint';
 import { FIXTURES, startApp } from './support/app';
 import { expectClose, readGolden } from './support/golden';
+import { bodyOf } from './support/http';
 import { type CallResult, OpenInferenceGrpcClient } from './support/grpc-client';
 import { randomRows, writeModel } from './support/onnx-model-builder';
 import { freePort, ServerProcess } from './support/server-process';
@@ -167,7 +177,7 @@ async function writeRepository(): Promise<string> {
   await writeModel(root, {
     name: 'seed_gbc',
     bytes: readFileSync('models/seed_gbc/1/model.onnx'),
-    manifest: JSON.parse(readFileSync('models/seed_gbc/1/model.json', 'utf8')),
+    manifest: JSON.parse(readFileSync('models/seed_gbc/1/model.json', 'utf8')) as ModelManifest,
   });
   for (const fixture of ['seed_gbc_zipmap', 'seed_torch_mlp']) {
     await writeModel(root, { name: fixture, bytes: readFileSync(`${FIXTURES}/${fixture}.onnx`) });
@@ -219,7 +229,9 @@ describe('Open Inference Protocol (V2) over gRPC', () => {
     it('describes itself as GET /v2 does', async () => {
       const metadata = ok(await client.call('ServerMetadata', {}, AUTH));
       expect(metadata).toEqual({ name: 'ml-inference', version: expect.any(String), extensions: [] });
-      expect(metadata.version).toBe((await http().get('/v2').set(HTTP_AUTH).expect(200)).body.version);
+      expect(metadata.version).toBe(
+        bodyOf<ServerMetadataResponse>(await http().get('/v2').set(HTTP_AUTH).expect(200)).version,
+      );
     });
 
     it('answers the standard health service: SERVING for the server and for the inference service', async () => {
@@ -236,7 +248,9 @@ describe('Open Inference Protocol (V2) over gRPC', () => {
   describe.each(CASES.map((c) => [c.name, c] as const))('%s', (name, model) => {
     it('describes itself as GET /v2/models/{name} does', async () => {
       const grpc = ok(await client.call('ModelMetadata', { name }, AUTH));
-      const rest = (await http().get(`/v2/models/${name}`).set(HTTP_AUTH).expect(200)).body;
+      const rest = bodyOf<ModelMetadataResponse>(
+        await http().get(`/v2/models/${name}`).set(HTTP_AUTH).expect(200),
+      );
       expect(grpc).toEqual(rest);
       expect(ok(await client.call('ModelMetadata', { name, version: '1' }, AUTH))).toEqual(rest);
     });
@@ -276,11 +290,12 @@ describe('Open Inference Protocol (V2) over gRPC', () => {
       expect(outputsOf(raw)).toEqual(outputs);
       for (const output of Object.values(outputs)) expect(output.shape[0]).toBe(rows.length);
 
-      const v1 = (
-        await http().post(`/v1/models/${name}:predict`).set(HTTP_AUTH).send({ instances: rows }).expect(200)
-      ).body.predictions as Array<Record<string, unknown>>;
+      const v1 = bodyOf<KServePredictResponse>(
+        await http().post(`/v1/models/${name}:predict`).set(HTTP_AUTH).send({ instances: rows }).expect(200),
+      ).predictions;
       const labels = (
-        ((await http().get(`/v1/models/${name}`).set(HTTP_AUTH).expect(200)).body.labels ?? []) as unknown[]
+        bodyOf<ModelDescription>(await http().get(`/v1/models/${name}`).set(HTTP_AUTH).expect(200)).labels ??
+        []
       ).map(String);
       expect(v1).toHaveLength(rows.length);
       v1.forEach((prediction, i) => {
@@ -320,22 +335,24 @@ describe('Open Inference Protocol (V2) over gRPC', () => {
       );
       const probabilities = rowsOf(outputs.output_probability) as number[][];
       for (const [i, row] of rows.entries()) {
-        const seed = await http().post('/predict').set(HTTP_AUTH).send({ features: row }).expect(200);
-        expect(outputs.output_label.data[i]).toBe(seed.body.prediction);
-        probabilities[i].forEach((p, k) => expectClose(p, seed.body.probabilities[String(k)], 1e-6));
+        const seed = bodyOf<PredictResponse>(
+          await http().post('/predict').set(HTTP_AUTH).send({ features: row }).expect(200),
+        );
+        expect(outputs.output_label.data[i]).toBe(seed.prediction);
+        probabilities[i].forEach((p, k) => expectClose(p, seed.probabilities?.[String(k)], 1e-6));
       }
     });
 
     it('answers the same tensors as POST /v2/models/{name}/infer', async () => {
       const rows = randomRows(5, 4, 8);
       const grpc = outputsOf(ok(await infer({ model_name: 'iris_strings', inputs: [typedInput(rows)] })));
-      const rest = (
+      const rest = bodyOf<InferenceResponse>(
         await http()
           .post('/v2/models/iris_strings/infer')
           .set(HTTP_AUTH)
           .send({ inputs: [{ name: 'float_input', datatype: 'FP32', shape: [5, 4], data: rows.flat() }] })
-          .expect(200)
-      ).body as { outputs: Array<Tensor & { name: string }> };
+          .expect(200),
+      );
       expect(grpc).toEqual(Object.fromEntries(rest.outputs.map(({ name, ...tensor }) => [name, tensor])));
       // String labels travel as BYTES.
       expect(grpc.output_label.datatype).toBe('BYTES');
@@ -472,13 +489,13 @@ describe('Open Inference Protocol (V2) over gRPC', () => {
       ['a negative dimension', { shape: [1, -10] }, undefined],
       ['an output the model does not have', {}, [{ name: 'probabilities' }]],
     ])('INVALID_ARGUMENT for %s', async (_, overrides, outputs) => {
-      const rest = (
+      const rest = bodyOf<OpenInferenceError>(
         await http()
           .post('/v2/models/seed_gbc/infer')
           .set(HTTP_AUTH)
           .send({ inputs: [restInput(overrides)], ...(outputs ? { outputs } : {}) })
-          .expect(400)
-      ).body.error as string;
+          .expect(400),
+      ).error;
       const { data, ...tensor } = restInput(overrides);
       const grpc = await infer({
         model_name: 'seed_gbc',
@@ -494,14 +511,14 @@ describe('Open Inference Protocol (V2) over gRPC', () => {
         [[], []],
         [[rawInput(rows)], [rawFp32(rows)]],
       ] as const) {
-        const rest = (
+        const rest = bodyOf<OpenInferenceError>(
           await http()
             .post('/v2/models/seed_gbc/infer')
             .set(HTTP_AUTH)
             .send({
               inputs: inputs.map((input) => ({ ...input, data: rows.flat() })),
-            })
-        ).body.error as string;
+            }),
+        ).error;
         expectStatus(
           await infer({ model_name: 'seed_gbc', inputs, raw_input_contents: data }),
           status.INVALID_ARGUMENT,
@@ -573,7 +590,9 @@ describe('Open Inference Protocol (V2) over gRPC', () => {
     });
 
     it('NOT_FOUND for an unknown model or version, as REST', async () => {
-      const unknown = (await http().get('/v2/models/nope').set(HTTP_AUTH).expect(404)).body.error as string;
+      const unknown = bodyOf<OpenInferenceError>(
+        await http().get('/v2/models/nope').set(HTTP_AUTH).expect(404),
+      ).error;
       expect(unknown).toMatch(/^No model named "nope" is served here\. Served models: .*seed_gbc/);
       expectStatus(
         await infer({ model_name: 'nope', inputs: [typedInput([row])] }),

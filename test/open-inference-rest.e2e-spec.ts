@@ -1,13 +1,22 @@
-import { ModelRegistry } from '@app/inference';
+import { expect } from '@jest/globals';
+import { ModelRegistry, type ModelManifest } from '@app/inference';
 import { NestExpressApplication } from '@nestjs/platform-express';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { OpenInferenceError } from '@app/observability/problems/open-inference-error';
 import request from 'supertest';
+import type { KServePredictResponse, ModelDescription } from '../apps/inference-api/src/models/kserve.dto';
+import type { PredictResponse } from '../apps/inference-api/src/predict/predict.dto';
+import type {
+  InferenceResponse,
+  ModelMetadataResponse,
+} from '../apps/inference-api/src/v2/open-inference.dto';
 import { FIXTURES, startApp } from './support/app';
 import { expectClose, readGolden } from './support/golden';
+import { bodyOf, type OpenApiDocument } from './support/http';
 import { OpenInferenceResponseSchema, OpenInferenceSchemas } from './support/open-inference-schemas';
 import { randomRows, torchMlp, writeModel } from './support/onnx-model-builder';
 import { UNSEEN_MODELS } from './support/unseen-models';
@@ -29,10 +38,11 @@ function expectError(
   message: string | RegExp,
 ): void {
   expect(res.headers['content-type']).toBe('application/json; charset=utf-8');
-  expectValid(schema, res.body);
-  expect(Object.keys(res.body)).toEqual(['error']);
-  if (typeof message === 'string') expect(res.body.error).toBe(message);
-  else expect(res.body.error).toMatch(message);
+  const body = bodyOf<OpenInferenceError>(res);
+  expectValid(schema, body);
+  expect(Object.keys(body)).toEqual(['error']);
+  if (typeof message === 'string') expect(body.error).toBe(message);
+  else expect(body.error).toMatch(message);
 }
 
 /** Which V2 output carries what the KServe V1 route answers, per model kind. */
@@ -93,7 +103,7 @@ async function writeRepository(): Promise<string> {
   await writeModel(root, {
     name: 'seed_gbc',
     bytes: readFileSync('models/seed_gbc/1/model.onnx'),
-    manifest: JSON.parse(readFileSync('models/seed_gbc/1/model.json', 'utf8')),
+    manifest: JSON.parse(readFileSync('models/seed_gbc/1/model.json', 'utf8')) as ModelManifest,
   });
   for (const fixture of ['seed_gbc_zipmap', 'seed_torch_mlp']) {
     await writeModel(root, { name: fixture, bytes: readFileSync(`${FIXTURES}/${fixture}.onnx`) });
@@ -165,7 +175,7 @@ describe('Open Inference Protocol (V2) over REST', () => {
           res.on('end', () =>
             resolve({
               status: res.statusCode ?? 0,
-              body: JSON.parse(Buffer.concat(chunks).toString('utf8')),
+              body: JSON.parse(Buffer.concat(chunks).toString('utf8')) as Record<string, unknown>,
             }),
           );
         },
@@ -218,7 +228,7 @@ describe('Open Inference Protocol (V2) over REST', () => {
       });
       // Each output says what it holds.
       for (const [output] of model.outputs)
-        expect(res.body.properties[`output.${output}`]).toEqual(expect.any(String));
+        expect(bodyOf<ModelMetadataResponse>(res).properties[`output.${output}`]).toEqual(expect.any(String));
       const versioned = await get(`/v2/models/${name}/versions/1`).expect(200);
       expectValid('metadata_model_response', versioned.body);
       expect(versioned.body).toEqual(res.body);
@@ -234,14 +244,16 @@ describe('Open Inference Protocol (V2) over REST', () => {
 
     it('answers the same rows as KServe V1 does, to 1e-6', async () => {
       const rows = randomRows(13, model.featureCount, model.featureCount * 7 + 1);
-      const inputName = (await get(`/v2/models/${name}`).expect(200)).body.inputs[0].name;
+      const inputName = bodyOf<ModelMetadataResponse>(await get(`/v2/models/${name}`).expect(200)).inputs[0]
+        .name;
       const v2 = await infer(name, { id: `parity-${name}`, inputs: [tensor(inputName, rows)] }).expect(200);
       expectValid('inference_response', v2.body);
       expect(v2.body).toMatchObject({ model_name: name, model_version: '1', id: `parity-${name}` });
-      expect(v2.body.outputs.map((o: Output) => [o.name, o.datatype, [-1, ...o.shape.slice(1)]])).toEqual(
+      const v2Body = bodyOf<InferenceResponse>(v2);
+      expect(v2Body.outputs.map((o) => [o.name, o.datatype, [-1, ...o.shape.slice(1)]])).toEqual(
         model.outputs,
       );
-      for (const output of v2.body.outputs) expect(output.shape[0]).toBe(rows.length);
+      for (const output of v2Body.outputs) expect(output.shape[0]).toBe(rows.length);
 
       const v1 = await request(server())
         .post(`/v1/models/${name}:predict`)
@@ -249,25 +261,25 @@ describe('Open Inference Protocol (V2) over REST', () => {
         .send({ instances: rows })
         .expect(200);
       // Columns follow the labels as the KServe route lists them, whatever order their keys enumerate in.
-      const labels = ((await get(`/v1/models/${name}`).expect(200)).body.labels ?? []).map(
+      const labels = (bodyOf<ModelDescription>(await get(`/v1/models/${name}`).expect(200)).labels ?? []).map(
         String,
-      ) as string[];
-      const expected = v1.body.predictions as Array<Record<string, unknown>>;
+      );
+      const expected = bodyOf<KServePredictResponse>(v1).predictions;
       expect(expected).toHaveLength(rows.length);
       expected.forEach((prediction, i) => {
-        if (model.label) expect(rowsOf(outputNamed(v2.body, model.label))[i]).toEqual([prediction.label]);
+        if (model.label) expect(rowsOf(outputNamed(v2Body, model.label))[i]).toEqual([prediction.label]);
         const probabilities = prediction.probabilities as Record<string, number>;
         if (model.probabilities) {
-          const served = rowsOf(outputNamed(v2.body, model.probabilities))[i] as number[];
+          const served = rowsOf(outputNamed(v2Body, model.probabilities))[i] as number[];
           expect(served).toHaveLength(labels.length);
           labels.forEach((label, column) => expectClose(served[column], probabilities[label], 1e-6));
         }
         if (model.positive) {
-          const [p] = rowsOf(outputNamed(v2.body, model.positive))[i] as number[];
+          const [p] = rowsOf(outputNamed(v2Body, model.positive))[i] as number[];
           expectClose(p, probabilities[labels[1]], 1e-6);
         }
         if (model.value) {
-          const served = rowsOf(outputNamed(v2.body, model.value))[i] as number[];
+          const served = rowsOf(outputNamed(v2Body, model.value))[i] as number[];
           const value = prediction.value as number | number[];
           expect(served).toHaveLength(Array.isArray(value) ? value.length : 1);
           (Array.isArray(value) ? value : [value]).forEach((v, k) => expectClose(served[k], v, 1e-6));
@@ -281,9 +293,10 @@ describe('Open Inference Protocol (V2) over REST', () => {
       for (let start = 0; start < golden.inputs.length; start += 32) {
         const rows = golden.inputs.slice(start, start + 32);
         const res = await infer('seed_gbc_zipmap', { inputs: [tensor('float_input', rows)] }).expect(200);
-        expectValid('inference_response', res.body);
-        expect(outputNamed(res.body, 'output_label').data).toEqual(golden.labels.slice(start, start + 32));
-        rowsOf(outputNamed(res.body, 'output_probability')).forEach((row, i) =>
+        const body = bodyOf<InferenceResponse>(res);
+        expectValid('inference_response', body);
+        expect(outputNamed(body, 'output_label').data).toEqual(golden.labels.slice(start, start + 32));
+        rowsOf(outputNamed(body, 'output_probability')).forEach((row, i) =>
           (row as number[]).forEach((p, k) => expectClose(p, golden.probabilities[start + i][k])),
         );
       }
@@ -293,11 +306,12 @@ describe('Open Inference Protocol (V2) over REST', () => {
       const golden = readGolden('seed_torch_mlp');
       const rows = golden.inputs.slice(0, 32);
       const res = await infer('seed_torch_mlp', { inputs: [tensor('float_input', rows)] }).expect(200);
-      expectValid('inference_response', res.body);
-      rowsOf(outputNamed(res.body, 'output')).forEach((row, i) =>
+      const body = bodyOf<InferenceResponse>(res);
+      expectValid('inference_response', body);
+      rowsOf(outputNamed(body, 'output')).forEach((row, i) =>
         (row as number[]).forEach((z, k) => expectClose(z, (golden.logits as number[][])[i][k])),
       );
-      rowsOf(outputNamed(res.body, 'probabilities')).forEach((row, i) =>
+      rowsOf(outputNamed(body, 'probabilities')).forEach((row, i) =>
         (row as number[]).forEach((p, k) => expectClose(p, golden.probabilities[i][k])),
       );
     });
@@ -308,12 +322,15 @@ describe('Open Inference Protocol (V2) over REST', () => {
 
     it('answers as POST /predict does for each row of the default model, to 1e-6', async () => {
       const res = await infer('seed_gbc', { inputs: [tensor('float_input', rows)] }).expect(200);
-      const labels = outputNamed(res.body, 'output_label').data;
-      const probabilities = rowsOf(outputNamed(res.body, 'output_probability')) as number[][];
+      const body = bodyOf<InferenceResponse>(res);
+      const labels = outputNamed(body, 'output_label').data;
+      const probabilities = rowsOf(outputNamed(body, 'output_probability')) as number[][];
       for (const [i, row] of rows.entries()) {
-        const seed = await request(server()).post('/predict').set(AUTH).send({ features: row }).expect(200);
-        expect(labels[i]).toBe(seed.body.prediction);
-        probabilities[i].forEach((p, k) => expectClose(p, seed.body.probabilities[String(k)], 1e-6));
+        const seed = bodyOf<PredictResponse>(
+          await request(server()).post('/predict').set(AUTH).send({ features: row }).expect(200),
+        );
+        expect(labels[i]).toBe(seed.prediction);
+        probabilities[i].forEach((p, k) => expectClose(p, seed.probabilities?.[String(k)], 1e-6));
       }
     });
 
@@ -334,14 +351,14 @@ describe('Open Inference Protocol (V2) over REST', () => {
         outputs: [{ name: 'probabilities' }, { name: 'output', parameters: { binary_data: false } }],
       }).expect(200);
       expectValid('inference_response', res.body);
-      expect(res.body.id).toBe('req-7');
-      expect(res.body.outputs.map((o: Output) => o.name)).toEqual(['probabilities', 'output']);
+      expect(bodyOf<InferenceResponse>(res).id).toBe('req-7');
+      expect(bodyOf<InferenceResponse>(res).outputs.map((o) => o.name)).toEqual(['probabilities', 'output']);
       const only = await infer('seed_gbc', {
         inputs: [tensor('float_input', rows)],
         outputs: [{ name: 'output_label' }],
       }).expect(200);
       expectValid('inference_response', only.body);
-      expect(only.body.outputs.map((o: Output) => o.name)).toEqual(['output_label']);
+      expect(bodyOf<InferenceResponse>(only).outputs.map((o) => o.name)).toEqual(['output_label']);
       // No id asked, none given back.
       expect(only.body).not.toHaveProperty('id');
     });
@@ -583,7 +600,7 @@ describe('Open Inference Protocol (V2) over REST', () => {
   });
 
   it('documents the V2 routes in Swagger, and its example works against the shipped model', async () => {
-    const doc = (await request(server()).get('/docs-json').expect(200)).body;
+    const doc = bodyOf<OpenApiDocument>(await request(server()).get('/docs-json').expect(200));
     expect(Object.keys(doc.paths)).toEqual(
       expect.arrayContaining([
         '/v2',

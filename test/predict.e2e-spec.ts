@@ -1,7 +1,12 @@
+import { expect } from '@jest/globals';
 import { NestExpressApplication } from '@nestjs/platform-express';
+import type { ProblemDocument } from '@app/observability';
 import request from 'supertest';
+import type { KServePredictResponse, ModelList } from '../apps/inference-api/src/models/kserve.dto';
+import type { PredictResponse } from '../apps/inference-api/src/predict/predict.dto';
 import { FIXTURES, startApp } from './support/app';
 import { expectClose, readGolden } from './support/golden';
+import { bodyOf } from './support/http';
 
 const golden = { sklearn: readGolden('seed_gbc_zipmap'), torch: readGolden('seed_torch_mlp') };
 
@@ -21,11 +26,12 @@ describe('POST /predict and POST /v1/models/{name}:predict', () => {
     it('matches the exporter on every golden row through POST /predict', async () => {
       for (const [i, row] of reference.inputs.entries()) {
         const res = await request(app.getHttpServer()).post('/predict').send({ features: row }).expect(200);
-        expect(res.body.prediction).toBe(reference.labels[i]);
-        expectClose(res.body.probability, reference.probabilities[i][reference.labels[i]]);
-        expect(res.body.model).toBe(name);
-        expect(res.body.version).toBe('1');
-        expect(typeof res.body.latency_ms).toBe('number');
+        const body = bodyOf<PredictResponse>(res);
+        expect(body.prediction).toBe(reference.labels[i]);
+        expectClose(body.probability, reference.probabilities[i][reference.labels[i]]);
+        expect(body.model).toBe(name);
+        expect(body.version).toBe('1');
+        expect(typeof body.latency_ms).toBe('number');
       }
     });
 
@@ -37,14 +43,13 @@ describe('POST /predict and POST /v1/models/{name}:predict', () => {
           .send({ instances: rows })
           .expect(200);
         expect(res.body).toMatchObject({ model_name: name, model_version: '1' });
-        expect(res.body.predictions).toHaveLength(rows.length);
-        res.body.predictions.forEach(
-          (p: { label: number; probabilities: Record<string, number> }, j: number) => {
-            expect(p.label).toBe(reference.labels[start + j]);
-            expectClose(p.probabilities['0'], reference.probabilities[start + j][0]);
-            expectClose(p.probabilities['1'], reference.probabilities[start + j][1]);
-          },
-        );
+        const { predictions } = bodyOf<KServePredictResponse>(res);
+        expect(predictions).toHaveLength(rows.length);
+        predictions.forEach((p, j) => {
+          expect(p.label).toBe(reference.labels[start + j]);
+          expectClose(p.probabilities?.['0'], reference.probabilities[start + j][0]);
+          expectClose(p.probabilities?.['1'], reference.probabilities[start + j][1]);
+        });
       }
     });
   });
@@ -61,13 +66,14 @@ describe('POST /predict and POST /v1/models/{name}:predict', () => {
 
     it('answers the seed contract', async () => {
       const res = await request(server()).post('/predict').send({ features: row }).expect(200);
-      expect([0, 1]).toContain(res.body.prediction);
-      expect(res.body.probability).toBeGreaterThanOrEqual(0.5);
-      expect(res.body.model).toBe('seed_gbc');
+      const body = bodyOf<PredictResponse>(res);
+      expect([0, 1]).toContain(body.prediction);
+      expect(body.probability).toBeGreaterThanOrEqual(0.5);
+      expect(body.model).toBe('seed_gbc');
     });
 
     it('accepts instances keyed by feature name, in any key order', async () => {
-      const named = Object.fromEntries(row.map((v, i) => [`f${i}`, v]).reverse());
+      const named = Object.fromEntries(row.map((v, i): [string, number] => [`f${i}`, v]).reverse());
       const [byName, byPosition] = await Promise.all([
         request(server())
           .post('/v1/models/seed_gbc:predict')
@@ -78,13 +84,16 @@ describe('POST /predict and POST /v1/models/{name}:predict', () => {
           .send({ instances: [row] })
           .expect(200),
       ]);
-      expect(byName.body.predictions).toEqual(byPosition.body.predictions);
+      expect(bodyOf<KServePredictResponse>(byName).predictions).toEqual(
+        bodyOf<KServePredictResponse>(byPosition).predictions,
+      );
     });
 
     const problem = (res: request.Response) => {
       expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
-      expect(res.body.status).toBe(res.status);
-      return res.body;
+      const body = bodyOf<ProblemDocument>(res);
+      expect(body.status).toBe(res.status);
+      return body;
     };
 
     it.each([
@@ -136,7 +145,7 @@ describe('POST /predict and POST /v1/models/{name}:predict', () => {
       const body = `{"features":[0.1,0.2,${token},0.4,0.5,0.6,0.7,0.8,0.9,1.0]}`;
       const res = await request(server()).post('/predict').set('content-type', 'application/json').send(body);
       expect(res.status).toBe(422);
-      const errors: Array<{ field: string; message: string }> = problem(res).errors;
+      const errors = problem(res).errors ?? [];
       expect(errors.map((e) => e.field)).toEqual(['features[2]']);
       expect(errors[0].message).toContain(message);
       if (['1e999', 'NaN', 'Infinity', '-Infinity'].includes(token)) {
@@ -219,7 +228,7 @@ describe('POST /predict and POST /v1/models/{name}:predict', () => {
           ],
         })
         .expect(422);
-      expect(problem(res).errors.map((e: { field: string }) => e.field)).toEqual([
+      expect(problem(res).errors?.map((e) => e.field)).toEqual([
         'instances[1]',
         'instances[2].bogus',
         'instances[2].f3',
@@ -245,12 +254,14 @@ describe('POST /predict and POST /v1/models/{name}:predict', () => {
         .post('/predict')
         .send({ features: row.slice(2) });
       const after = await request(server()).post('/predict').send({ features: row }).expect(200);
-      expect(after.body.probabilities).toEqual(before.body.probabilities);
+      expect(bodyOf<PredictResponse>(after).probabilities).toEqual(
+        bodyOf<PredictResponse>(before).probabilities,
+      );
     });
 
     it('describes its models', async () => {
       const list = await request(server()).get('/v1/models').expect(200);
-      expect(list.body.models).toEqual([
+      expect(bodyOf<ModelList>(list).models).toEqual([
         expect.objectContaining({ name: 'seed_gbc', version: '1', ready: true }),
       ]);
       const one = await request(server()).get('/v1/models/seed_gbc').expect(200);

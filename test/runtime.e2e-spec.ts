@@ -1,7 +1,11 @@
+import { expect } from '@jest/globals';
 import { NestExpressApplication } from '@nestjs/platform-express';
 import request from 'supertest';
+import type { KServePredictResponse, ModelDescription } from '../apps/inference-api/src/models/kserve.dto';
+import type { PredictResponse } from '../apps/inference-api/src/predict/predict.dto';
 import { FIXTURES, startApp } from './support/app';
 import { expectClose, readGolden } from './support/golden';
+import { bodyOf } from './support/http';
 
 const golden = readGolden('seed_torch_mlp');
 const sklearn = readGolden('seed_gbc_zipmap');
@@ -34,16 +38,17 @@ describe('inference on worker threads', () => {
     const answers = await concurrentPredictions(app, golden.inputs);
     answers.forEach((res, i) => {
       expect(res.status).toBe(200);
-      expect(res.body.prediction).toBe(golden.labels[i]);
-      expectClose(res.body.probabilities['0'], golden.probabilities[i][0]);
-      expectClose(res.body.probabilities['1'], golden.probabilities[i][1]);
+      const body = bodyOf<PredictResponse>(res);
+      expect(body.prediction).toBe(golden.labels[i]);
+      expectClose(body.probabilities?.['0'], golden.probabilities[i][0]);
+      expectClose(body.probabilities?.['1'], golden.probabilities[i][1]);
     });
     const batch = await request(app.getHttpServer())
       .post('/v1/models/seed_torch_mlp:predict')
       .send({ instances: golden.inputs.slice(0, 32) })
       .expect(200);
-    batch.body.predictions.forEach((p: { probabilities: Record<string, number> }, i: number) =>
-      expectClose(p.probabilities['1'], golden.probabilities[i][1]),
+    bodyOf<KServePredictResponse>(batch).predictions.forEach((p, i) =>
+      expectClose(p.probabilities?.['1'], golden.probabilities[i][1]),
     );
   });
 });
@@ -62,15 +67,16 @@ describe('dynamic batching', () => {
 
   it('merges concurrent requests and hands each its own answer, identical to a lone request', async () => {
     const server = app.getHttpServer();
-    const alone: Array<{ probabilities: Record<string, number> }> = [];
+    const alone: PredictResponse[] = [];
     for (const row of sklearn.inputs)
-      alone.push((await request(server).post('/predict').send({ features: row })).body);
+      alone.push(bodyOf<PredictResponse>(await request(server).post('/predict').send({ features: row })));
     const together = await concurrentPredictions(app, sklearn.inputs);
     together.forEach((res, i) => {
       expect(res.status).toBe(200);
-      expect(res.body.prediction).toBe(sklearn.labels[i]);
-      expect(res.body.probabilities).toEqual(alone[i].probabilities);
-      expectClose(res.body.probability, sklearn.probabilities[i][sklearn.labels[i]]);
+      const body = bodyOf<PredictResponse>(res);
+      expect(body.prediction).toBe(sklearn.labels[i]);
+      expect(body.probabilities).toEqual(alone[i].probabilities);
+      expectClose(body.probability, sklearn.probabilities[i][sklearn.labels[i]]);
     });
     // Mixed batch sizes through the KServe route, concurrently with single rows.
     const mixed = await Promise.all([
@@ -82,13 +88,13 @@ describe('dynamic batching', () => {
         .post('/v1/models/seed_gbc_zipmap:predict')
         .send({ instances: sklearn.inputs.slice(30, 33) }),
     ]);
-    expect(mixed[0].body.predictions.map((p: { label: number }) => p.label)).toEqual(
-      sklearn.labels.slice(0, 20),
-    );
-    mixed.slice(1, 11).forEach((res, i) => expect(res.body.prediction).toBe(sklearn.labels[20 + i]));
-    expect(mixed[11].body.predictions.map((p: { label: number }) => p.label)).toEqual(
-      sklearn.labels.slice(30, 33),
-    );
+    const labels = (res: (typeof mixed)[number]) =>
+      bodyOf<KServePredictResponse>(res).predictions.map((p) => p.label);
+    expect(labels(mixed[0])).toEqual(sklearn.labels.slice(0, 20));
+    mixed
+      .slice(1, 11)
+      .forEach((res, i) => expect(bodyOf<PredictResponse>(res).prediction).toBe(sklearn.labels[20 + i]));
+    expect(labels(mixed[11])).toEqual(sklearn.labels.slice(30, 33));
 
     const metrics = (await request(server).get('/metrics').expect(200)).text;
     const merged = metrics
@@ -132,7 +138,7 @@ describe('load shedding', () => {
       expect(shed.headers['retry-after']).toBe('1');
       expect(shed.body).toMatchObject({ status: 503, type: expect.stringMatching(/overloaded$/) });
       for (const ok of answers.filter((res) => res.status === 200)) {
-        expect(ok.body.predictions.map((p: { label: number }) => p.label)).toEqual(
+        expect(bodyOf<KServePredictResponse>(ok).predictions.map((p) => p.label)).toEqual(
           sklearn.labels.slice(0, 10),
         );
       }
@@ -152,7 +158,7 @@ describe('execution providers', () => {
     });
     try {
       const res = await request(app.getHttpServer()).get('/v1/models/seed_gbc_zipmap').expect(200);
-      expect(res.body.execution_providers).toEqual(['cpu']);
+      expect(bodyOf<ModelDescription>(res).execution_providers).toEqual(['cpu']);
       await request(app.getHttpServer()).post('/predict').send({ features: sklearn.inputs[0] }).expect(200);
     } finally {
       await app.close();

@@ -4,6 +4,7 @@ import { request as httpRequest } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import request from 'supertest';
 import { FIXTURES, startApp } from './support/app';
+import { bodyOf, type OpenApiDocument } from './support/http';
 
 const ROW = [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0];
 const KEYS = ['first-key-0123456789abcdef', 'second-key-0123456789abcdef'];
@@ -147,7 +148,7 @@ describe('OpenAPI', () => {
       const server = app.getHttpServer();
       const ui = await request(server).get('/docs').redirects(1).expect(200);
       expect(ui.text).toMatch(/swagger-ui/i);
-      const doc = (await request(server).get('/docs-json').expect(200)).body;
+      const doc = bodyOf<OpenApiDocument>(await request(server).get('/docs-json').expect(200));
       expect(Object.keys(doc.paths)).toEqual(
         expect.arrayContaining([
           '/predict',
@@ -165,9 +166,7 @@ describe('OpenAPI', () => {
       expect(doc.paths['/health'].get.security).toBeUndefined();
       const example = (schema: string) => {
         const properties = doc.components.schemas[schema].properties;
-        return Object.fromEntries(
-          Object.entries(properties).map(([key, value]) => [key, (value as { example: unknown }).example]),
-        );
+        return Object.fromEntries(Object.entries(properties).map(([key, value]) => [key, value.example]));
       };
       // "Try it out" sends exactly these examples; they must work against the shipped model.
       await request(server).post('/predict').send(example('PredictRequest')).expect(200);

@@ -5,10 +5,47 @@ import { join } from 'node:path';
 import { parse } from 'yaml';
 import { ROOT } from './support/helm';
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-type Yaml = any;
+/** A YAML file of the checkout, as the shape the spec reads of it. */
+const read = <T>(path: string): T => parse(readFileSync(join(ROOT, path), 'utf8')) as T;
 
-const read = (path: string): Yaml => parse(readFileSync(join(ROOT, path), 'utf8'));
+/** What this spec reads of docker-compose.yml. */
+interface Compose {
+  services: Record<string, ComposeService>;
+  volumes: Record<string, unknown>;
+}
+
+interface ComposeService {
+  build?: string;
+  env_file?: string;
+  volumes: string[];
+  read_only?: boolean;
+  tmpfs?: string[];
+  healthcheck: { test: string[] };
+  ports?: string[];
+  environment?: Record<string, string>;
+  stop_grace_period: string;
+  depends_on: Record<string, { condition: string }>;
+}
+
+/** Prometheus and Grafana files, as far as the spec reads them. */
+interface PrometheusConfig {
+  scrape_configs: Array<{
+    job_name: string;
+    metrics_path: string;
+    static_configs: Array<{ targets: string[] }>;
+  }>;
+}
+
+interface AlertRules {
+  groups: Array<{ rules: Array<{ alert: string; expr: string }> }>;
+}
+
+interface Dashboard {
+  panels: Array<{ datasource: { uid: string }; targets: Array<{ expr: string }> }>;
+}
+
+const dashboard = () =>
+  JSON.parse(readFileSync(join(ROOT, 'deploy/grafana/dashboards/ml-inference.json'), 'utf8')) as Dashboard;
 
 /** Every metric name the service's code registers (quoted snake_case names in libs/ and apps/). */
 function metricNamesInCode(): Set<string> {
@@ -44,7 +81,7 @@ function promtoolAcceptsExpressions(exprs: string[]): { status: number | null; o
 }
 
 describe('docker compose', () => {
-  const compose = read('docker-compose.yml');
+  const compose = read<Compose>('docker-compose.yml');
 
   it('runs the API from this Dockerfile with models and data on volumes, settings from .env, and a health check', () => {
     const api = compose.services.api;
@@ -69,8 +106,8 @@ describe('docker compose', () => {
     expect(prometheus.volumes).toContain('./deploy/prometheus:/etc/prometheus:ro');
     expect(prometheus.depends_on.api.condition).toBe('service_healthy');
     expect(prometheus.healthcheck.test).toBeDefined();
-    const config = read('deploy/prometheus/prometheus.yml');
-    const job = config.scrape_configs.find((j: Yaml) => j.job_name === 'ml-inference');
+    const config = read<PrometheusConfig>('deploy/prometheus/prometheus.yml');
+    const job = config.scrape_configs.find((j) => j.job_name === 'ml-inference')!;
     expect(job.metrics_path).toBe('/metrics');
     expect(job.static_configs[0].targets).toEqual(['api:3000']);
   });
@@ -91,15 +128,10 @@ describe('docker compose', () => {
 
   it('alerts and charts only metrics the service really exports', () => {
     const known = metricNamesInCode();
-    const rules = read('deploy/prometheus/alerts.yml').groups[0].rules as Yaml[];
+    const rules = read<AlertRules>('deploy/prometheus/alerts.yml').groups[0].rules;
     expect(rules.map((r) => r.alert)).toEqual(['ModelDriftDetected', 'HighErrorRate', 'HighP99Latency']);
-    const dashboard = JSON.parse(
-      readFileSync(join(ROOT, 'deploy/grafana/dashboards/ml-inference.json'), 'utf8'),
-    );
-    const panelExprs = (dashboard.panels as Yaml[]).flatMap((p) =>
-      (p.targets as Yaml[]).map((t) => t.expr as string),
-    );
-    const exprs = [...rules.map((r) => r.expr as string), ...panelExprs];
+    const panelExprs = dashboard().panels.flatMap((p) => p.targets.map((t) => t.expr));
+    const exprs = [...rules.map((r) => r.expr), ...panelExprs];
     for (const expr of exprs) {
       const used = metricsIn(expr);
       expect(used.length).toBeGreaterThan(0);
@@ -113,13 +145,14 @@ describe('docker compose', () => {
   it('provisions Grafana with the Prometheus data source the dashboard uses', () => {
     const grafana = compose.services.grafana;
     expect(grafana.volumes).toContain('./deploy/grafana/provisioning:/etc/grafana/provisioning:ro');
-    const datasource = read('deploy/grafana/provisioning/datasources/prometheus.yml').datasources[0];
+    const datasource = read<{ datasources: Array<{ uid: string }> }>(
+      'deploy/grafana/provisioning/datasources/prometheus.yml',
+    ).datasources[0];
     expect(datasource).toMatchObject({ type: 'prometheus', url: 'http://prometheus:9090' });
-    const provider = read('deploy/grafana/provisioning/dashboards/dashboards.yml').providers[0];
+    const provider = read<{ providers: Array<{ options: { path: string } }> }>(
+      'deploy/grafana/provisioning/dashboards/dashboards.yml',
+    ).providers[0];
     expect(grafana.volumes).toContain(`./deploy/grafana/dashboards:${provider.options.path}:ro`);
-    const dashboard = JSON.parse(
-      readFileSync(join(ROOT, 'deploy/grafana/dashboards/ml-inference.json'), 'utf8'),
-    );
-    for (const panel of dashboard.panels) expect(panel.datasource.uid).toBe(datasource.uid);
+    for (const panel of dashboard().panels) expect(panel.datasource.uid).toBe(datasource.uid);
   });
 });

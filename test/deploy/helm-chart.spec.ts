@@ -66,7 +66,7 @@ describe('helm chart helm/ml-inference', () => {
     expect(unknownFields([...defaults, ...production])).toEqual([]);
     const deployment = structuredClone(find(defaults, 'Deployment'));
     const container = deployment.spec.template.spec.containers[0];
-    container.readinesProbe = container.readinessProbe;
+    Object.assign(container, { readinesProbe: container.readinessProbe });
     const messages = unknownFields([deployment]);
     expect(messages).toHaveLength(1);
     expect(messages[0]).toMatch(
@@ -76,10 +76,10 @@ describe('helm chart helm/ml-inference', () => {
 
   it('has a schema check that really rejects a bad manifest', () => {
     const deployment = structuredClone(find(defaults, 'Deployment'));
-    deployment.spec.template.spec.containers[0].ports[0].containerPort = 'http';
+    Object.assign(deployment.spec.template.spec.containers[0].ports[0], { containerPort: 'http' });
     expect(() => validateManifest(deployment)).toThrow(/containerPort must be integer/);
     const cronJob = structuredClone(find(defaults, 'CronJob'));
-    delete cronJob.spec.jobTemplate.spec.template.spec.containers[0].name;
+    Reflect.deleteProperty(cronJob.spec.jobTemplate.spec.template.spec.containers[0], 'name');
     expect(() => validateManifest(cronJob)).toThrow(/containers\/0 must have required property name/);
   });
 
@@ -120,10 +120,10 @@ describe('helm chart helm/ml-inference', () => {
 
     it('write only to an emptyDir /tmp and the data volume', () => {
       for (const pod of podSpecs()) {
-        expect(pod.volumes.find((v: Manifest) => v.name === 'tmp')).toMatchObject({ emptyDir: {} });
+        expect(pod.volumes.find((v) => v.name === 'tmp')).toMatchObject({ emptyDir: {} });
         for (const container of pod.containers) {
-          const writable = container.volumeMounts.filter((m: Manifest) => !m.readOnly);
-          expect(writable.map((m: Manifest) => m.mountPath).sort()).toEqual(['/app/data', '/tmp']);
+          const writable = container.volumeMounts.filter((m) => !m.readOnly);
+          expect(writable.map((m) => m.mountPath).sort()).toEqual(['/app/data', '/tmp']);
         }
       }
     });
@@ -134,7 +134,7 @@ describe('helm chart helm/ml-inference', () => {
       expect(Object.keys(configMap.data)).not.toContain('ALERT_WEBHOOK_URL');
       for (const pod of podSpecs()) {
         for (const container of pod.containers) {
-          const apiKeys = container.env.find((e: Manifest) => e.name === 'API_KEYS');
+          const apiKeys = container.env.find((e) => e.name === 'API_KEYS')!;
           expect(apiKeys.valueFrom.secretKeyRef).toBeDefined();
           expect(container.envFrom).toEqual([{ configMapRef: { name: configMap.metadata.name } }]);
         }
@@ -160,7 +160,7 @@ describe('helm chart helm/ml-inference', () => {
   it('serves gRPC on a port of its own, named grpc with appProtocol grpc, with an optional gRPC readiness probe', () => {
     for (const manifests of [defaults, production]) {
       const api = find(manifests, 'Deployment').spec.template.spec.containers[0];
-      const grpcPort = api.ports.find((p: Manifest) => p.name === 'grpc');
+      const grpcPort = api.ports.find((p) => p.name === 'grpc')!;
       // The container port is the one the service binds (GRPC_PORT), and the Service sends the grpc port to it.
       expect(find(manifests, 'ConfigMap').data).toMatchObject({ GRPC_ENABLED: 'true', GRPC_PORT: '8081' });
       expect(grpcPort.containerPort).toBe(Number(find(manifests, 'ConfigMap').data.GRPC_PORT));
@@ -170,9 +170,7 @@ describe('helm chart helm/ml-inference', () => {
       ]);
     }
     expect(
-      find(render({ set: ['service.grpcPort=9000'] }), 'Service').spec.ports.find(
-        (p: Manifest) => p.name === 'grpc',
-      ),
+      find(render({ set: ['service.grpcPort=9000'] }), 'Service').spec.ports.find((p) => p.name === 'grpc'),
     ).toMatchObject({ port: 9000, targetPort: 'grpc' });
 
     // The probe asks grpc.health.v1.Health on the container's gRPC port; startup and liveness stay on /health.
@@ -181,7 +179,7 @@ describe('helm chart helm/ml-inference', () => {
     expect(unknownFields(probed)).toEqual([]);
     const api = find(probed, 'Deployment').spec.template.spec.containers[0];
     expect(api.readinessProbe.grpc).toEqual({
-      port: api.ports.find((p: Manifest) => p.name === 'grpc').containerPort,
+      port: api.ports.find((p) => p.name === 'grpc')!.containerPort,
     });
     expect(api.readinessProbe.httpGet).toBeUndefined();
     expect(api.livenessProbe.httpGet).toEqual({ path: '/health', port: 'http' });
@@ -190,10 +188,10 @@ describe('helm chart helm/ml-inference', () => {
     // Off: no port anywhere, the service told not to bind one, and a gRPC probe refused.
     const off = render({ set: ['grpc.enabled=false'] });
     expect(find(off, 'ConfigMap').data.GRPC_ENABLED).toBe('false');
-    expect(find(off, 'Service').spec.ports.map((p: Manifest) => p.name)).toEqual(['http']);
-    expect(
-      find(off, 'Deployment').spec.template.spec.containers[0].ports.map((p: Manifest) => p.name),
-    ).toEqual(['http']);
+    expect(find(off, 'Service').spec.ports.map((p) => p.name)).toEqual(['http']);
+    expect(find(off, 'Deployment').spec.template.spec.containers[0].ports.map((p) => p.name)).toEqual([
+      'http',
+    ]);
     expect(renderError({ set: ['grpc.enabled=false', 'probes.readiness.grpc=true'] })).toMatch(
       /probes.readiness.grpc .* needs grpc.enabled/,
     );
@@ -248,8 +246,8 @@ describe('helm chart helm/ml-inference', () => {
         '--model',
         'seed_gbc',
       ]);
-      const claim = (p: Manifest) =>
-        p.volumes.find((v: Manifest) => v.name === 'data').persistentVolumeClaim.claimName;
+      const claim = (p: typeof pod) =>
+        p.volumes.find((v) => v.name === 'data')!.persistentVolumeClaim.claimName;
       expect(claim(pod)).toBe(claim(deployment.spec.template.spec));
       expect(find(manifests, 'ConfigMap').data.DRIFT_SCHEDULE_ENABLED).toBe('false');
       // Drift (exit 1) fails the Job at once instead of being retried.
@@ -368,7 +366,7 @@ describe('helm chart helm/ml-inference', () => {
 
   it('passes the repository API its own keys from a Secret you manage, and none by default', () => {
     const env = (manifests: Manifest[]) =>
-      (find(manifests, 'Deployment').spec.template.spec.containers[0].env ?? []) as Manifest[];
+      find(manifests, 'Deployment').spec.template.spec.containers[0].env ?? [];
     expect(env(defaults).some((e) => e.name === 'ADMIN_API_KEYS')).toBe(false);
     const admin = render({ set: ['auth.adminExistingSecret=ml-inference-admin-keys'] });
     expect(env(admin)).toContainEqual({
@@ -406,7 +404,7 @@ describe('helm chart helm/ml-inference', () => {
   });
 
   it('runs one HTTP process per CPU of the container limit, and one without a limit', () => {
-    const workers = (set: string[]) => find(render({ set }), 'ConfigMap').data.HTTP_WORKERS as string;
+    const workers = (set: string[]) => find(render({ set }), 'ConfigMap').data.HTTP_WORKERS;
     expect(find(defaults, 'ConfigMap').data.HTTP_WORKERS).toBe('1');
     expect(find(production, 'ConfigMap').data.HTTP_WORKERS).toBe('1');
     expect(workers(['resources.limits.cpu=500m'])).toBe('1');
@@ -421,7 +419,7 @@ describe('helm chart helm/ml-inference', () => {
 
   it('alerts on drift, error rate and p99 latency with the service’s real metric names, in valid PromQL', () => {
     const rule = find(production, 'PrometheusRule');
-    const rules = rule.spec.groups[0].rules as Manifest[];
+    const rules = rule.spec.groups[0].rules;
     const byName = Object.fromEntries(rules.map((r) => [r.alert, r.expr as string]));
     expect(byName.ModelDriftDetected).toContain('model_drift_detected{');
     expect(byName.HighErrorRate).toMatch(/http_requests_total\{[^}]*status=~"5\.\."/);

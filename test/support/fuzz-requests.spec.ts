@@ -1,3 +1,4 @@
+import { expect } from '@jest/globals';
 import { fuzzCase, FuzzTarget, LANDMARK_COUNT, showBody } from './fuzz-requests';
 
 const TARGET: FuzzTarget = {

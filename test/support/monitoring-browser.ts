@@ -31,6 +31,11 @@ export interface OpenedReport {
   rows: Array<{ feature: string; psi: number; status: string }>;
 }
 
+/** What the page function reads of a table row (this project's lib has no DOM types: it runs in the page). */
+interface TableRow {
+  querySelector(selector: string): { textContent: string | null } | null;
+}
+
 /** Opens an HTML report file and reads its feature table as a person would see it. */
 export async function openReport(browser: Browser, path: string): Promise<OpenedReport> {
   const page = await browser.newPage();
@@ -43,7 +48,7 @@ export async function openReport(browser: Browser, path: string): Promise<Opened
     if (!request.url().startsWith('file:')) problems.push(`request: ${request.url()}`);
   });
   await page.goto(`file://${path}`, { waitUntil: 'load' });
-  const rows = await page.$$eval('#features tbody tr', (trs) =>
+  const rows = await page.$$eval('#features tbody tr', (trs: TableRow[]) =>
     trs.map((tr) => ({
       feature: tr.querySelector('th')?.textContent?.trim() ?? '',
       psi: Number(tr.querySelector('td.num')?.textContent),

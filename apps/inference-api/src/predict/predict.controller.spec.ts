@@ -1,6 +1,7 @@
 import { PredictionService } from '@app/inference';
-import type { INestApplication } from '@nestjs/common';
 import request from 'supertest';
+import type { ProblemDocument } from '@app/observability';
+import { bodyOf, type HttpApp } from '../../../../test/support/http';
 import { createObservabilityApp } from '../../../../test/support/observability-app';
 import { PredictController } from './predict.controller';
 
@@ -21,7 +22,7 @@ const AN_ARRAY = { field: 'features', message: 'features must be an array of num
  * element types) is the prediction service's, in test/predict.e2e-spec.ts.
  */
 describe('PredictController: what a bad body gets, exactly', () => {
-  let app: INestApplication;
+  let app: HttpApp;
   const post = (body: string, type = 'application/json') =>
     request(app.getHttpServer()).post('/predict').set('content-type', type).send(body);
 
@@ -60,7 +61,7 @@ describe('PredictController: what a bad body gets, exactly', () => {
 
   it('answers a NaN token, as Python writes it, with a 422 naming where it is', async () => {
     const res = await post('{"features": [1, NaN, 3]}').expect(422);
-    expect(res.body.errors).toEqual([
+    expect(bodyOf<ProblemDocument>(res).errors).toEqual([
       { field: 'features[1]', message: 'features[1] is NaN; only finite numbers are accepted' },
     ]);
   });
@@ -68,11 +69,11 @@ describe('PredictController: what a bad body gets, exactly', () => {
   it('answers malformed JSON with a 400 giving the position', async () => {
     const res = await post('{"features": [1, 2,').expect(400);
     expect(res.body).toMatchObject({ status: 400, instance: '/predict' });
-    expect(res.body.detail).toMatch(/position|line \d+ column \d+/);
+    expect(bodyOf<ProblemDocument>(res).detail).toMatch(/position|line \d+ column \d+/);
   });
 
   it('answers a body that is not JSON with a 415 naming the media type', async () => {
     const res = await post('features=1,2', 'application/x-www-form-urlencoded').expect(415);
-    expect(res.body.detail).toContain('application/x-www-form-urlencoded');
+    expect(bodyOf<ProblemDocument>(res).detail).toContain('application/x-www-form-urlencoded');
   });
 });

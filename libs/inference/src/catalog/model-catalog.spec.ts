@@ -1,3 +1,4 @@
+import { expect } from '@jest/globals';
 import { AppConfig } from '@app/config';
 import { mkdirSync, mkdtempSync, renameSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -6,9 +6,11 @@ import { modelMetadata } from './model-metadata';
 import {
   binaryOutputs,
   binaryResponse,
+  type BinaryResponseOutputTensor,
   halfToNumber,
   offeredOutputs,
   responseOutputs,
+  type ResponseOutputTensor,
   selectOutputs,
   tensorValues,
 } from './model-outputs';
@@ -207,6 +209,9 @@ describe('binaryResponse', () => {
     ],
   });
 
+  /** The JSON header of a binary response: binary outputs carry their size, the others their data. */
+  type BinaryHeader = { outputs: Array<ResponseOutputTensor | BinaryResponseOutputTensor> };
+
   it('is nothing when every output is JSON', () => {
     expect(binaryResponse(response(), [false, false])).toBeUndefined();
   });
@@ -214,7 +219,7 @@ describe('binaryResponse', () => {
   it('writes the JSON header, binary outputs without data and with their size, then their bytes in order', () => {
     const answer = binaryResponse(response(), [true, true]);
     if (answer === undefined) throw new Error('expected a binary response');
-    const header = JSON.parse(answer.body.subarray(0, answer.headerLength).toString('utf8'));
+    const header = JSON.parse(answer.body.subarray(0, answer.headerLength).toString('utf8')) as BinaryHeader;
     expect(header).toEqual({
       model_name: 'iris',
       model_version: '1',
@@ -243,7 +248,7 @@ describe('binaryResponse', () => {
   it('keeps JSON outputs as they are beside binary ones', () => {
     const answer = binaryResponse(response(), [false, true]);
     if (answer === undefined) throw new Error('expected a binary response');
-    const header = JSON.parse(answer.body.subarray(0, answer.headerLength).toString('utf8'));
+    const header = JSON.parse(answer.body.subarray(0, answer.headerLength).toString('utf8')) as BinaryHeader;
     expect(header.outputs[0]).toEqual(response().outputs[0]);
     expect(header.outputs[1]).toEqual({
       name: 'output_probability',

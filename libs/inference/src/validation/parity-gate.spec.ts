@@ -6,12 +6,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { linearRegressor, randomRows, torchMlp } from '../../../../test/support/onnx-model-builder';
 import { perturbedSeedModel, shiftConstant, validationFor } from '../../../../test/support/perturbed-models';
+import type { ModelManifest } from '../model-signature';
 import { adaptModel } from '../onnx';
 import { ModelRefusedError, ParityGate } from './parity-gate';
 import { parseValidationFile, type ValidationFile } from './validation-file';
 
 const SEED = join(__dirname, '../../../../models/seed_gbc/1');
-const seedManifest = JSON.parse(readFileSync(join(SEED, 'model.json'), 'utf8'));
+const seedManifest = JSON.parse(readFileSync(join(SEED, 'model.json'), 'utf8')) as ModelManifest;
 const seedValidation = parseValidationFile(
   readFileSync(join(SEED, 'validation.json'), 'utf8'),
   'validation.json',

@@ -1,8 +1,10 @@
-import { Body, Controller, HttpCode, INestApplication, Post, Req } from '@nestjs/common';
+import { Body, Controller, HttpCode, Post, Req } from '@nestjs/common';
 import type { Request } from 'express';
 import { request as httpRequest } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import request from 'supertest';
+import type { ProblemDocument } from '../problems/problem-details.filter';
+import { bodyOf, type HttpApp } from '../../../../test/support/http';
 import { createObservabilityApp } from '../../../../test/support/observability-app';
 import { AcceptsBinaryTensorData, binaryTensorDataOf } from './binary-tensor-body';
 
@@ -25,7 +27,7 @@ class TensorController {
 const HEADER = 'Inference-Header-Content-Length';
 
 describe('binary tensor bodies (BODY_LIMIT=1kb)', () => {
-  let app: INestApplication;
+  let app: HttpApp;
 
   beforeAll(async () => {
     ({ app } = await createObservabilityApp([TensorController], { BODY_LIMIT: '1kb' }));
@@ -92,11 +94,13 @@ describe('binary tensor bodies (BODY_LIMIT=1kb)', () => {
 
   it('answers 415 for another media type or a compressed body', async () => {
     const text = await post('/tensors', '{}', Buffer.alloc(1), { 'Content-Type': 'text/plain' }).expect(415);
-    expect(text.body.detail).toBe(
+    expect(bodyOf<ProblemDocument>(text).detail).toBe(
       'A body with Inference-Header-Content-Length is a JSON header followed by binary tensor data, sent as Content-Type: application/octet-stream (or without one); got "text/plain".',
     );
     const gzip = await post('/tensors', '{}', Buffer.alloc(1), { 'Content-Encoding': 'gzip' }).expect(415);
-    expect(gzip.body.detail).toBe('Content-Encoding "gzip" is not supported; send the body uncompressed.');
+    expect(bodyOf<ProblemDocument>(gzip).detail).toBe(
+      'Content-Encoding "gzip" is not supported; send the body uncompressed.',
+    );
   });
 
   it('answers 400 for a header length that is not a whole number of bytes, or 0', async () => {
@@ -108,14 +112,14 @@ describe('binary tensor bodies (BODY_LIMIT=1kb)', () => {
       });
     }
     const raw = await post('/tensors', '{}', Buffer.alloc(4), { [HEADER]: '0' }).expect(400);
-    expect(raw.body.detail).toMatch(
+    expect(bodyOf<ProblemDocument>(raw).detail).toMatch(
       /^Inference-Header-Content-Length is 0 \(a raw binary request without a JSON header\), which this server does not take/,
     );
   });
 
   it('answers 400 for a header length past the end of the body', async () => {
     const res = await post('/tensors', '{}', Buffer.alloc(2), { [HEADER]: '10' }).expect(400);
-    expect(res.body.detail).toBe(
+    expect(bodyOf<ProblemDocument>(res).detail).toBe(
       'Inference-Header-Content-Length is 10 but the body has only 4 bytes; it must give the length of the JSON header at the start of the body.',
     );
   });
@@ -127,36 +131,38 @@ describe('binary tensor bodies (BODY_LIMIT=1kb)', () => {
       type: 'https://ml-inference.dev/problems/malformed-json',
       status: 400,
     });
-    expect(res.body.detail).toMatch(/^The body is not valid JSON: /);
-    expect(res.body.detail).toMatch(
+    expect(bodyOf<ProblemDocument>(res).detail).toMatch(/^The body is not valid JSON: /);
+    expect(bodyOf<ProblemDocument>(res).detail).toMatch(
       /\(in the JSON inference header, the first 10 bytes of the body as Inference-Header-Content-Length says\)$/,
     );
     const nan = await post('/tensors', '{"data":[NaN]}', Buffer.alloc(4)).expect(422);
-    expect(nan.body.detail).toMatch(
+    expect(bodyOf<ProblemDocument>(nan).detail).toMatch(
       /^data\[0\] is NaN; .*\(in the JSON inference header, the first 14 bytes/,
     );
-    expect(nan.body.errors).toEqual([
+    expect(bodyOf<ProblemDocument>(nan).errors).toEqual([
       { field: 'data[0]', message: 'data[0] is NaN; only finite numbers are accepted' },
     ]);
   });
 
   it('answers 413 when the header and the binary data together pass BODY_LIMIT', async () => {
     const res = await post('/tensors', '{"a":1}', Buffer.alloc(1024)).expect(413);
-    expect(res.body.detail).toBe('The body is larger than the limit of 1kb (BODY_LIMIT).');
+    expect(bodyOf<ProblemDocument>(res).detail).toBe(
+      'The body is larger than the limit of 1kb (BODY_LIMIT).',
+    );
   });
 
   it('ignores the header on a route that does not take binary tensor data: its body must be JSON', async () => {
     const res = await post('/json-only', '{"a":1}', Buffer.from([0, 1]), {
       'Content-Type': 'application/json',
     }).expect(400);
-    expect(res.body.detail).toMatch(/^The body is not valid JSON: /);
-    expect((await post('/json-only', '{"a":1}', Buffer.alloc(1)).expect(415)).body.detail).toMatch(
-      /^The body must be JSON sent as Content-Type: application\/json/,
-    );
+    expect(bodyOf<ProblemDocument>(res).detail).toMatch(/^The body is not valid JSON: /);
+    expect(
+      bodyOf<ProblemDocument>(await post('/json-only', '{"a":1}', Buffer.alloc(1)).expect(415)).detail,
+    ).toMatch(/^The body must be JSON sent as Content-Type: application\/json/);
   });
 });
 
-async function listening(app: INestApplication): Promise<AddressInfo> {
+async function listening(app: HttpApp): Promise<AddressInfo> {
   const server = app.getHttpServer();
   if (!server.listening) await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return server.address() as AddressInfo;

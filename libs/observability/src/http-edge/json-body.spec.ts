@@ -1,6 +1,9 @@
-import { Body, Controller, HttpCode, INestApplication, Post, Put, Req } from '@nestjs/common';
+import { expect } from '@jest/globals';
+import { Body, Controller, HttpCode, Post, Put, Req } from '@nestjs/common';
 import type { Request } from 'express';
 import request from 'supertest';
+import type { ProblemDocument } from '../problems/problem-details.filter';
+import { bodyOf, type HttpApp } from '../../../../test/support/http';
 import { createObservabilityApp } from '../../../../test/support/observability-app';
 
 @Controller()
@@ -20,7 +23,7 @@ class EchoController {
 const PROBLEM = 'application/problem+json; charset=utf-8';
 
 describe('JsonBody (BODY_LIMIT=1kb)', () => {
-  let app: INestApplication;
+  let app: HttpApp;
 
   beforeAll(async () => {
     ({ app } = await createObservabilityApp([EchoController], { BODY_LIMIT: '1kb' }));
@@ -67,7 +70,9 @@ describe('JsonBody (BODY_LIMIT=1kb)', () => {
     chunked.write(big.slice(600));
     const streamed = await chunked;
     expect(streamed.status).toBe(413);
-    expect(streamed.body.detail).toBe('The body is larger than the limit of 1kb (BODY_LIMIT).');
+    expect(bodyOf<ProblemDocument>(streamed).detail).toBe(
+      'The body is larger than the limit of 1kb (BODY_LIMIT).',
+    );
   });
 
   it('accepts a body of exactly the limit', async () => {
@@ -86,9 +91,11 @@ describe('JsonBody (BODY_LIMIT=1kb)', () => {
         'The body must be JSON sent as Content-Type: application/json; got "application/x-www-form-urlencoded".',
     });
     const latin1 = await post('{}', 'application/json; charset=latin1').expect(415);
-    expect(latin1.body.detail).toBe('JSON bodies must be UTF-8; got charset=latin1.');
+    expect(bodyOf<ProblemDocument>(latin1).detail).toBe('JSON bodies must be UTF-8; got charset=latin1.');
     const gzip = await post('{}').set('Content-Encoding', 'gzip').expect(415);
-    expect(gzip.body.detail).toBe('Content-Encoding "gzip" is not supported; send the body uncompressed.');
+    expect(bodyOf<ProblemDocument>(gzip).detail).toBe(
+      'Content-Encoding "gzip" is not supported; send the body uncompressed.',
+    );
   });
 
   it('answers 400 for malformed JSON with the position', async () => {
@@ -112,7 +119,9 @@ describe('JsonBody (BODY_LIMIT=1kb)', () => {
       .serialize(() => Buffer.from([0x22, 0xff, 0x22]) as unknown as string)
       .send({})
       .expect(400);
-    expect(res.body.detail).toBe('The body is not valid JSON: the body is not valid UTF-8');
+    expect(bodyOf<ProblemDocument>(res).detail).toBe(
+      'The body is not valid JSON: the body is not valid UTF-8',
+    );
   });
 
   it('answers 422 naming every non-finite number and its path', async () => {

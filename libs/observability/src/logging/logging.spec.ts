@@ -1,8 +1,10 @@
-import { Body, Controller, Get, INestApplication, Post, Req } from '@nestjs/common';
+import { expect } from '@jest/globals';
+import { Body, Controller, Get, Post, Req } from '@nestjs/common';
 import { IsString } from 'class-validator';
 import type { Request } from 'express';
 import { PinoLogger } from 'nestjs-pino';
 import request from 'supertest';
+import { bodyOf, type HttpApp } from '../../../../test/support/http';
 import { createObservabilityApp, LogCapture } from '../../../../test/support/observability-app';
 
 class NoteRequest {
@@ -50,7 +52,7 @@ class LoggedController {
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 
 describe('LoggingModule', () => {
-  let app: INestApplication;
+  let app: HttpApp;
   let logs: LogCapture;
 
   beforeAll(async () => {
@@ -99,7 +101,7 @@ describe('LoggingModule', () => {
     if (incoming !== undefined) req.set('X-Request-Id', incoming);
     const res = await req.expect(200);
     expect(res.headers['x-request-id']).toMatch(UUID);
-    expect(res.body.id).toBe(res.headers['x-request-id']);
+    expect(bodyOf<{ id: string }>(res).id).toBe(res.headers['x-request-id']);
     expect((logs.requestLines[0].req as { id: string }).id).toBe(res.headers['x-request-id']);
   });
 

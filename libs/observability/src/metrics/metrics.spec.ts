@@ -4,7 +4,6 @@ import {
   Controller,
   Get,
   HttpCode,
-  INestApplication,
   Injectable,
   Param,
   Post,
@@ -13,6 +12,7 @@ import {
 import { execFileSync, spawnSync } from 'node:child_process';
 import { register } from 'prom-client';
 import request from 'supertest';
+import type { HttpApp } from '../../../../test/support/http';
 import { createObservabilityApp } from '../../../../test/support/observability-app';
 import { DomainError } from '../problems/domain-error';
 import { InferenceMetrics } from './inference-metrics';
@@ -62,7 +62,7 @@ function sample(text: string, series: string): number | undefined {
 }
 
 describe('MetricsModule', () => {
-  let app: INestApplication;
+  let app: HttpApp;
   let metrics: InferenceMetrics;
 
   beforeAll(async () => {

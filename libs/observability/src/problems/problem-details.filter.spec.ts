@@ -1,10 +1,10 @@
+import { expect } from '@jest/globals';
 import 'reflect-metadata';
 import {
   Body,
   CanActivate,
   Controller,
   Get,
-  INestApplication,
   Injectable,
   PayloadTooLargeException,
   Post,
@@ -13,6 +13,7 @@ import {
 } from '@nestjs/common';
 import { IsNumber } from 'class-validator';
 import request from 'supertest';
+import type { HttpApp } from '../../../../test/support/http';
 import { createObservabilityApp, LogCapture } from '../../../../test/support/observability-app';
 import { DomainError } from './domain-error';
 
@@ -115,7 +116,7 @@ const PROBLEM = 'application/problem+json; charset=utf-8';
 const JSON_TYPE = 'application/json; charset=utf-8';
 
 describe('ProblemDetailsFilter', () => {
-  let app: INestApplication;
+  let app: HttpApp;
   let logs: LogCapture;
 
   beforeAll(async () => {
