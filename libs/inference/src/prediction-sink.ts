@@ -25,6 +25,11 @@ export interface AnsweredBatch {
    * instead of formatting the numbers again, which cost more than the rest of a line.
    */
   featuresJson?: VerbatimRows;
+  /**
+   * The rows as the client sent them in binary (binary tensor data, gRPC raw contents): float32, little-endian,
+   * row-major, exactly the rows' values. The log then writes these bytes (base64) instead of formatting the numbers.
+   */
+  featuresFloat32?: Uint8Array;
   predictions: readonly Prediction[];
 }
 

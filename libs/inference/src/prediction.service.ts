@@ -34,6 +34,8 @@ export interface PreparedPrediction {
   startedAt: number;
   /** The rows as the client wrote them, for the prediction log (see AnsweredBatch). */
   featuresJson?: VerbatimRows;
+  /** The rows as the client sent them in binary, for the prediction log (see AnsweredBatch). */
+  featuresFloat32?: Uint8Array;
 }
 
 /** Validates instances against a model, runs them and turns the outputs into predictions. */
@@ -84,8 +86,10 @@ export class PredictionService {
     model: ServedModel,
     instances: readonly unknown[],
     rowPaths: readonly string[],
+    featuresFloat32?: Uint8Array,
   ): PreparedPrediction {
-    return this.check(model, instances, rowPaths, performance.now());
+    const prepared = this.check(model, instances, rowPaths, performance.now());
+    return featuresFloat32 === undefined ? prepared : { ...prepared, featuresFloat32 };
   }
 
   private check(
@@ -101,7 +105,7 @@ export class PredictionService {
 
   /** The asynchronous half: runs prepared rows (batched with other requests), counts and records the answers. */
   async run(
-    { model, rows, startedAt, featuresJson }: PreparedPrediction,
+    { model, rows, startedAt, featuresJson, featuresFloat32 }: PreparedPrediction,
     requestId: string,
   ): Promise<TensorPredictionResult> {
     const outputs = await this.runner.run(model, rows);
@@ -114,6 +118,7 @@ export class PredictionService {
       at: new Date(),
       rows,
       featuresJson,
+      featuresFloat32,
       predictions,
     });
     return { model, predictions, rows, outputs, latencyMs: performance.now() - startedAt };

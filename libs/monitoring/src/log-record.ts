@@ -23,7 +23,12 @@ export interface LoggedRequest {
   version: string;
   request_id: string;
   /** Each row's features, in the model's feature order. */
-  features: number[][];
+  features?: number[][];
+  /**
+   * In place of `features`, for rows the client sent in binary (binary tensor data, gRPC raw contents): their bytes
+   * as sent, base64: float32, little-endian, row-major, the row count that of `predictions`.
+   */
+  features_f32le?: string;
   /** Each row's label (classifier) or value or values (regressor). */
   predictions: Array<number | string | number[]>;
   /** Each row's probability of its predicted label (classifiers only). */
@@ -56,7 +61,16 @@ export function observedOutput(prediction: Prediction): ObservedOutput {
  * keys are written once, and the features are one block, which `writeRecordLine` copies from the request's bytes.
  */
 export function recordLine(batch: AnsweredBatch, ts = batch.at.toISOString()): string {
-  return `${lineHead(batch, ts)}${jsonRows(batch.rows)}${lineTail(batch)}`;
+  const float32 = batch.featuresFloat32;
+  return float32 === undefined
+    ? `${lineHead(batch, ts)}${jsonRows(batch.rows)}${lineTail(batch)}`
+    : `${lineHead(batch, ts, FLOAT32_KEY)}"${base64(float32)}"${lineTail(batch)}`;
+}
+
+const FLOAT32_KEY = 'features_f32le';
+
+function base64(bytes: Uint8Array): string {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64');
 }
 
 /**
@@ -72,6 +86,7 @@ export function writeRecordLine(
   onFull: () => void,
 ): number {
   const verbatim = batch.featuresJson;
+  // Rows sent in binary are written as their bytes (recordLine): no number is formatted for them either.
   if (verbatim === undefined) return arena.write(recordLine(batch, ts), onFull);
   const head = `${lineHead(batch, ts)}${verbatim.oneRow ? '[' : ''}`;
   const tail = `${verbatim.oneRow ? ']' : ''}${lineTail(batch)}`;
@@ -82,10 +97,10 @@ export function writeRecordLine(
 }
 
 /** The line up to the features' value. */
-function lineHead(batch: AnsweredBatch, ts: string): string {
+function lineHead(batch: AnsweredBatch, ts: string, featuresKey = 'features'): string {
   return `{"ts":"${ts}","model":${JSON.stringify(batch.model)},"version":${JSON.stringify(
     batch.version,
-  )},"request_id":${JSON.stringify(batch.requestId)},"features":`;
+  )},"request_id":${JSON.stringify(batch.requestId)},"${featuresKey}":`;
 }
 
 /** The line after the features: the answers' columns. */
@@ -143,8 +158,10 @@ export function parseRecords(line: string): LoggedPrediction[] {
   if (typeof r.model !== 'string' || typeof r.version !== 'string') return [];
   const { ts, model, version, request_id } = r as LoggedPrediction;
   let rows: unknown[];
-  if (Array.isArray(r.predictions) && Array.isArray(r.features)) {
-    const { features, predictions, probabilities } = r;
+  const features =
+    typeof r.features_f32le === 'string' ? float32Rows(r.features_f32le, r.predictions) : r.features;
+  if (Array.isArray(r.predictions) && Array.isArray(features)) {
+    const { predictions, probabilities } = r;
     // A classifier's row without its probability is not one (isRow refuses NaN).
     const probability = (i: number): unknown =>
       Array.isArray(probabilities) ? (probabilities[i] ?? NaN) : NaN;
@@ -169,4 +186,25 @@ export function parseRecords(line: string): LoggedPrediction[] {
     );
   }
   return records;
+}
+
+/**
+ * `features_f32le` back into rows: float32 little-endian values, as many rows as predictions. Undefined when the
+ * bytes do not make whole rows (a line someone edited): the line's rows are then skipped like any broken row.
+ */
+function float32Rows(encoded: string, predictions: unknown): number[][] | undefined {
+  if (!Array.isArray(predictions) || predictions.length === 0) return undefined;
+  const bytes = Buffer.from(encoded, 'base64');
+  const values = bytes.length / 4;
+  const width = values / predictions.length;
+  if (!Number.isInteger(width) || width === 0) return undefined;
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const rows: number[][] = [];
+  for (let row = 0; row < predictions.length; row++) {
+    const cells = new Array<number>(width);
+    for (let column = 0; column < width; column++)
+      cells[column] = view.getFloat32((row * width + column) * 4, true);
+    rows.push(cells);
+  }
+  return rows;
 }

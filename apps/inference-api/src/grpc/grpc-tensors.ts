@@ -68,16 +68,21 @@ export function inputTensors(request: ModelInferRequest): RequestInputTensor[] {
         `input "${input.name}" has contents while the request has raw_input_contents; send its data in one of them`,
       );
     }
-    return lazyTensor(input, () => decodeRawTensor(input.name, input.datatype, raw[index]));
+    return lazyTensor(input, () => decodeRawTensor(input.name, input.datatype, raw[index]), raw[index]);
   });
 }
 
-function lazyTensor(input: InferInputTensor, read: () => readonly unknown[]): RequestInputTensor {
+function lazyTensor(
+  input: InferInputTensor,
+  read: () => readonly unknown[],
+  raw?: Uint8Array,
+): RequestInputTensor {
   let data: readonly unknown[] | undefined;
   return {
     name: input.name,
     datatype: input.datatype,
     shape: input.shape,
+    ...(raw === undefined ? {} : { raw }),
     get data() {
       return (data ??= read());
     },

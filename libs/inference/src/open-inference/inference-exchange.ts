@@ -16,6 +16,8 @@ import {
 export interface InferencePlan {
   rows: unknown[][];
   paths: string[];
+  /** The rows' bytes as sent, when they came as FP32 binary tensor data (for the prediction log). */
+  float32?: Uint8Array;
   selected: OfferedOutput[];
   /** Per selected output: as binary tensor data (Triton's extension) rather than JSON. */
   binary: boolean[];
@@ -30,9 +32,9 @@ export function planInference(
   body: InferenceRequestBody,
   binaryData: Uint8Array | undefined,
 ): InferencePlan {
-  const { rows, paths } = rowsOfInputs(signature, inputsWithData(body.inputs, binaryData));
+  const tensorRows = rowsOfInputs(signature, inputsWithData(body.inputs, binaryData));
   const selected = selectOutputs(signature, body.outputs);
-  return { rows, paths, selected, binary: binaryOutputs(body.parameters, body.outputs, selected) };
+  return { ...tensorRows, selected, binary: binaryOutputs(body.parameters, body.outputs, selected) };
 }
 
 /** The protocol's `$inference_response`. */

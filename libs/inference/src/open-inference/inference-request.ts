@@ -14,6 +14,8 @@ export interface RequestInputTensor {
   parameters?: InferenceParameters;
   /** Row-major, flat or nested as the shape. */
   data: readonly unknown[];
+  /** The bytes `data` was decoded from, when it came in binary (little-endian, row-major). */
+  raw?: Uint8Array;
 }
 
 /**
@@ -44,6 +46,8 @@ export interface TensorRows {
   rows: unknown[][];
   /** `float_input[3]`: a bad value is then reported as `float_input[3][7]`, its place in the tensor. */
   paths: string[];
+  /** The rows' bytes as sent, when they came as FP32 in binary: what the prediction log writes for them. */
+  float32?: Uint8Array;
 }
 
 /**
@@ -90,7 +94,7 @@ export function inputsWithData(
     // `binary` is defined here: an input with a size and no binary data was refused above.
     const bytes = (binary as Uint8Array).subarray(offset, offset + size);
     offset += size;
-    return { ...input, data: decodeRawTensor(input.name, input.datatype, bytes) };
+    return { ...input, data: decodeRawTensor(input.name, input.datatype, bytes), raw: bytes };
   });
 }
 
@@ -168,7 +172,11 @@ export function rowsOfInputs(signature: ModelSignature, inputs: readonly Request
   const rows = input.data.some(Array.isArray)
     ? nestedRows(input, rowCount, features)
     : flatRows(input, rowCount, features);
-  return { rows, paths: rows.map((_, row) => `${name}[${row}]`) };
+  const paths = rows.map((_, row) => `${name}[${row}]`);
+  // flatRows has checked that the data holds exactly rows × features values, so the bytes hold exactly those.
+  return datatype === 'FP32' && input.raw !== undefined
+    ? { rows, paths, float32: input.raw }
+    : { rows, paths };
 }
 
 /** Data in its flattened one-dimensional form: rows × features values. */
