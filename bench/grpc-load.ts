@@ -26,8 +26,11 @@ const PROTO = join(ROOT, 'proto/open_inference_grpc.proto');
 export interface GrpcLoadSpec {
   /** `host:port` of the service's gRPC server. */
   address: string;
-  /** The same service's HTTP base (`http://127.0.0.1:3000`), whose /metrics counts the calls by status. */
-  metricsBase: string;
+  /**
+   * The same service's HTTP base (`http://127.0.0.1:3000`), whose /metrics counts the calls by status. Absent for
+   * the bare gRPC server, which refuses nothing: its calls are those h2load saw answered.
+   */
+  metricsBase?: string;
   /** HTTP/2 connections; the cluster primary hands each to the next HTTP worker, as wrk's connections. */
   connections: number;
   /** Calls in flight on each connection (HTTP/2 streams): connections × streams calls at once. */
@@ -123,7 +126,8 @@ export async function grpcLoad(spec: GrpcLoadSpec): Promise<LoadResult> {
   const logFile = join(spec.scratchDir, 'grpc-h2load.log');
   writeFileSync(bodyFile, frame);
   writeFileSync(logFile, '');
-  const before = await callsByCode(spec.metricsBase);
+  const before =
+    spec.metricsBase === undefined ? new Map<string, number>() : await callsByCode(spec.metricsBase);
   const args = [
     `--clients=${spec.connections}`,
     `--max-concurrent-streams=${spec.streamsPerConnection}`,
@@ -138,10 +142,10 @@ export async function grpcLoad(spec: GrpcLoadSpec): Promise<LoadResult> {
   ];
   const { stdout, stderr, code } = await runBounded(h2load, args, (spec.durationS + 20) * 1000);
   if (code !== 0) throw new Error(`h2load ${args.join(' ')} failed (exit ${code}): ${stderr || stdout}`);
-  const after = await callsByCode(spec.metricsBase);
-  const delta = (name: string) => (after.get(name) ?? 0) - (before.get(name) ?? 0);
+  const after = spec.metricsBase === undefined ? undefined : await callsByCode(spec.metricsBase);
+  const delta = (name: string) => (after?.get(name) ?? 0) - (before.get(name) ?? 0);
   let refused = 0;
-  for (const name of after.keys()) if (name !== 'OK' && name !== 'CANCELLED') refused += delta(name);
+  for (const name of after?.keys() ?? []) if (name !== 'OK' && name !== 'CANCELLED') refused += delta(name);
 
   const durationS = Number(/finished in ([\d.]+)s/.exec(stdout)?.[1] ?? spec.durationS);
   const counts =
@@ -149,7 +153,7 @@ export async function grpcLoad(spec: GrpcLoadSpec): Promise<LoadResult> {
       stdout,
     );
   if (!counts) throw new Error(`h2load printed no request counts:\n${stdout}`);
-  const [, , done, , failed, errored, timeout] = counts.map(Number);
+  const [, , done, succeeded, failed, errored, timeout] = counts.map(Number);
   const latencies = readFileSync(logFile, 'utf8')
     .split('\n')
     .filter((line) => line !== '')
@@ -164,7 +168,7 @@ export async function grpcLoad(spec: GrpcLoadSpec): Promise<LoadResult> {
   return {
     requests: done,
     durationS,
-    reqPerSec: delta('OK') / durationS,
+    reqPerSec: (after === undefined ? succeeded : delta('OK')) / durationS,
     p50Ms: percentile(0.5),
     p99Ms: percentile(0.99),
     errors,

@@ -435,18 +435,36 @@ async function measureOpenInference(
       scratchDir: work.dir,
       request: rawModelInferRequest('seed_gbc', V2_INPUT.name, V2_ROWS),
     });
-  const loads = { json: [] as LoadResult[], binary: [] as LoadResult[], grpc: [] as LoadResult[] };
+  // The gRPC floor, on the same calls: what grpc-js itself leaves of session.run's rows.
+  const bare = await Server.baseline('bare gRPC', 'bare-grpc-server.ts', work.adaptedModel);
+  const bareGrpc = () =>
+    grpcLoad({
+      address: bare.base.replace('http://', ''),
+      connections: 16,
+      streamsPerConnection: 1,
+      durationS: DURATION_S,
+      scratchDir: work.dir,
+      request: rawModelInferRequest('seed_gbc', V2_INPUT.name, V2_ROWS),
+    });
+  const loads = {
+    json: [] as LoadResult[],
+    binary: [] as LoadResult[],
+    grpc: [] as LoadResult[],
+    bareGrpc: [] as LoadResult[],
+  };
   const raw: number[] = [];
   const modelBytes = readFileSync(work.adaptedModel);
   for (let i = 0; i < REPEATS; i++) {
     loads.json.push(await load(v2JsonBody));
     loads.binary.push(await load(binaryBody));
     loads.grpc.push(await grpc());
+    loads.bareGrpc.push(await bareGrpc());
     raw.push(await rawRowsPerSecond(modelBytes, 32, 3));
     console.log(
-      `  V2 ${i + 1}/${REPEATS}: REST JSON tensors ${(loads.json[i].reqPerSec * 32).toFixed(0)} rows/s, REST binary ${(loads.binary[i].reqPerSec * 32).toFixed(0)} rows/s, gRPC raw ${(loads.grpc[i].reqPerSec * 32).toFixed(0)} rows/s vs raw ${raw[i].toFixed(0)} rows/s`,
+      `  V2 ${i + 1}/${REPEATS}: REST JSON tensors ${(loads.json[i].reqPerSec * 32).toFixed(0)} rows/s, REST binary ${(loads.binary[i].reqPerSec * 32).toFixed(0)} rows/s, gRPC raw ${(loads.grpc[i].reqPerSec * 32).toFixed(0)} rows/s (bare grpc-js ${(loads.bareGrpc[i].reqPerSec * 32).toFixed(0)}) vs raw ${raw[i].toFixed(0)} rows/s`,
     );
   }
+  await bare.stop();
   const figures = (l: LoadResult[]): BatchFigures => ({
     rowsPerSec: spread(l.map((x) => x.reqPerSec * 32)),
     ratio: spread(l.map((x, i) => (x.reqPerSec * 32) / raw[i])),
@@ -459,6 +477,7 @@ async function measureOpenInference(
     restJson: figures(loads.json),
     restBinary: figures(loads.binary),
     grpc: figures(loads.grpc),
+    bareGrpc: figures(loads.bareGrpc),
     raw,
   };
 }

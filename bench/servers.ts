@@ -84,10 +84,13 @@ export class Server {
     return server;
   }
 
-  /** A comparison server from bench/: `bare-server.ts` (node:http) or `nest-floor.ts` (minimal Nest). */
+  /**
+   * A comparison server from bench/: `bare-server.ts` (node:http), `nest-floor.ts` (minimal Nest) or
+   * `bare-grpc-server.ts` (grpc-js, one process per core; its port is the gRPC one).
+   */
   static async baseline(
     label: string,
-    script: 'bare-server.ts' | 'nest-floor.ts',
+    script: 'bare-server.ts' | 'nest-floor.ts' | 'bare-grpc-server.ts',
     modelPath: string,
   ): Promise<Server> {
     const port = await freePort();
