@@ -1,5 +1,5 @@
 import { listLogFiles, parseRecords } from '@app/monitoring';
-import { parseByteSize } from '@app/observability/http-edge/byte-size';
+import { parseByteSize } from '@app/observability';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { tmpdir } from 'node:os';

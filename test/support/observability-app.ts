@@ -1,14 +1,10 @@
 import { AppConfig, validateEnvironment } from '@app/config';
-import {
-  HttpEdgeModule,
-  httpEdgeGlobals,
-  LOG_DESTINATION,
-  LoggingModule,
-  MetricsModule,
-} from '@app/observability';
+import { LOG_DESTINATION, LoggingModule, MetricsModule } from '@app/observability';
 import { Global, Module, Provider, Type } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { Logger } from 'nestjs-pino';
+import { HttpEdgeModule } from '../../apps/inference-api/src/http-edge/http-edge.module';
+import { httpEdgeGlobals } from '../../apps/inference-api/src/http-edge/http-edge-globals';
 import type { HttpApp } from './http';
 
 /** One parsed JSON log line. */

@@ -1,7 +1,9 @@
 import { ConfigModule } from '@app/config';
 import { InferenceModule } from '@app/inference';
 import { MonitoringModule } from '@app/monitoring';
-import { HttpEdgeModule, httpEdgeGlobals, LoggingModule, MetricsModule } from '@app/observability';
+import { LoggingModule, MetricsModule } from '@app/observability';
+import { HttpEdgeModule } from './http-edge/http-edge.module';
+import { httpEdgeGlobals } from './http-edge/http-edge-globals';
 import { DynamicModule, Module } from '@nestjs/common';
 import { TerminusModule } from '@nestjs/terminus';
 import { ApiKeyGuard } from './auth/api-key.guard';

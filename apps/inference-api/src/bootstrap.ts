@@ -1,5 +1,6 @@
 import { AppConfig } from '@app/config';
-import { ConnectionDrain, configureHttpServer } from '@app/observability';
+import { ConnectionDrain } from './http-edge/connection-drain';
+import { configureHttpServer } from './http-edge/http-server';
 import { NestFactory } from '@nestjs/core';
 import { NestExpressApplication } from '@nestjs/platform-express';
 import { Logger } from 'nestjs-pino';

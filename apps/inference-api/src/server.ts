@@ -1,6 +1,6 @@
 import { AppConfig } from '@app/config';
 import { ModelRegistry } from '@app/inference';
-import { ConnectionDrain } from '@app/observability';
+import { ConnectionDrain } from './http-edge/connection-drain';
 import { Logger } from '@nestjs/common';
 import { NestExpressApplication } from '@nestjs/platform-express';
 import { setTimeout as sleep } from 'node:timers/promises';

@@ -1,5 +1,5 @@
 export { DomainError, type DomainErrorInit, type FieldProblem } from './problems/domain-error';
-export { shownKey } from './problems/field-path';
+export { appendPath, ROOT_PATH, shownKey } from './problems/field-path';
 export {
   answerWithProblem,
   ProblemDetailsFilter,
@@ -9,6 +9,7 @@ export {
 } from './problems/problem-details.filter';
 export {
   flattenValidationErrors,
+  summarise,
   validationProblem,
   ValidationFailedError,
 } from './problems/validation-problem';
@@ -20,16 +21,4 @@ export { InferenceMetrics } from './metrics/inference-metrics';
 export { GroupMetricsSource, localRegistrySnapshot } from './metrics/process-group-metrics';
 export { MetricsController } from './metrics/metrics.controller';
 export { HttpMetrics } from './metrics/http-metrics.middleware';
-export { HttpEdgeModule } from './http-edge/http-edge.module';
-export { httpEdgeGlobals } from './http-edge/http-edge-globals';
-export { parseByteSize } from './http-edge/byte-size';
-export { ConnectionDrain } from './http-edge/connection-drain';
-export { configureHttpServer } from './http-edge/http-server';
-export { checkRepresentation, handOverBody, JsonBody, JsonBodyGuard } from './http-edge/json-body';
-export {
-  MalformedJsonError,
-  NestingTooDeepError,
-  NonFiniteNumberError,
-  PayloadTooLargeError,
-  UnsupportedMediaTypeError,
-} from './http-edge/body-errors';
+export { parseByteSize } from './byte-size';

@@ -9,21 +9,12 @@ import {
   PreparedPrediction,
   TensorPredictionResult,
 } from '@app/inference';
-import {
-  answerWithProblem,
-  checkRepresentation,
-  handOverBody,
-  HttpMetrics,
-  JsonBody,
-  RequestLog,
-} from '@app/observability';
-import {
-  checkBinaryRepresentation,
-  inferenceHeaderLength,
-} from '@app/observability/http-edge/binary-tensor-body';
+import { answerWithProblem, HttpMetrics, RequestLog } from '@app/observability';
 import { Injectable, Logger } from '@nestjs/common';
 import type { IncomingMessage, RequestListener, Server, ServerResponse } from 'node:http';
 import { ApiKeys } from '../auth/api-keys';
+import { checkBinaryRepresentation, inferenceHeaderLength } from '../http-edge/binary-tensor-body';
+import { checkRepresentation, handOverBody, JsonBody } from '../http-edge/json-body';
 import { KServePredictRequest } from '../models/kserve.dto';
 import { instancePaths, kservePredictResponseJson } from '../models/models.controller';
 import { predictResponse } from '../predict/predict.controller';

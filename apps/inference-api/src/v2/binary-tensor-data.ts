@@ -1,4 +1,4 @@
-import { binaryTensorDataOf } from '@app/observability/http-edge/binary-tensor-body';
+import { binaryTensorDataOf } from '../http-edge/binary-tensor-body';
 import { applyDecorators, createParamDecorator, ExecutionContext } from '@nestjs/common';
 import {
   ApiBody,

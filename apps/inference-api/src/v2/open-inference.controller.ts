@@ -8,7 +8,7 @@ import {
   ServedModel,
   ServerNotReadyError,
 } from '@app/inference';
-import { AcceptsBinaryTensorData } from '@app/observability/http-edge/binary-tensor-body';
+import { AcceptsBinaryTensorData } from '../http-edge/binary-tensor-body';
 import { Body, Controller, Get, HttpCode, Param, Post, Res } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';

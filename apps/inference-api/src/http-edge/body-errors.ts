@@ -1,5 +1,4 @@
-import { DomainError, FieldProblem } from '../problems/domain-error';
-import { summarise } from '../problems/validation-problem';
+import { DomainError, FieldProblem, summarise } from '@app/observability';
 
 export class PayloadTooLargeError extends DomainError {
   constructor(limit: string) {

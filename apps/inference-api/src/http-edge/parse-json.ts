@@ -1,7 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { FieldProblem } from '../problems/domain-error';
-import { appendPath, ROOT_PATH } from '../problems/field-path';
-import { ValidationFailedError } from '../problems/validation-problem';
+import { type FieldProblem, appendPath, ROOT_PATH, ValidationFailedError } from '@app/observability';
 import { MalformedJsonError, NestingTooDeepError, NonFiniteNumberError } from './body-errors';
 import { describeOffset, syntaxErrorOffset } from './json-syntax';
 

@@ -3,7 +3,7 @@ import type { Request } from 'express';
 import { request as httpRequest } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import request from 'supertest';
-import type { ProblemDocument } from '../problems/problem-details.filter';
+import type { ProblemDocument } from '@app/observability';
 import { bodyOf, type HttpApp } from '../../../../test/support/http';
 import { createObservabilityApp } from '../../../../test/support/observability-app';
 import { AcceptsBinaryTensorData, binaryTensorDataOf } from './binary-tensor-body';

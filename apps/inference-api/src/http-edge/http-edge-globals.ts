@@ -1,7 +1,6 @@
 import { CanActivate, Provider, Type, ValidationPipe } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD, APP_PIPE } from '@nestjs/core';
-import { ProblemDetailsFilter } from '../problems/problem-details.filter';
-import { validationProblem } from '../problems/validation-problem';
+import { ProblemDetailsFilter, validationProblem } from '@app/observability';
 import { JsonBodyGuard } from './json-body';
 
 /**

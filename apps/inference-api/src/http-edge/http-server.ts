@@ -1,6 +1,6 @@
 import { Server, STATUS_CODES } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { PROBLEM_CONTENT_TYPE } from '../problems/problem-details.filter';
+import { PROBLEM_CONTENT_TYPE } from '@app/observability';
 
 export interface HttpServerSettings {
   headersTimeoutMs: number;

@@ -1,6 +1,6 @@
 import { SetMetadata } from '@nestjs/common';
 import type { IncomingMessage } from 'node:http';
-import { DomainError } from '../problems/domain-error';
+import { DomainError } from '@app/observability';
 import { UnsupportedMediaTypeError } from './body-errors';
 
 /*

@@ -1,4 +1,4 @@
-import { DomainError } from '../problems/domain-error';
+import { DomainError } from '@app/observability';
 import { parseJsonBody, passesBodyScan } from './parse-json';
 
 /** JSON_MAX_DEPTH's default. */

@@ -1,10 +1,14 @@
-import { expect } from '@jest/globals';
+import { expect, jest } from '@jest/globals';
 import { Body, Controller, HttpCode, Post, Put, Req } from '@nestjs/common';
 import type { Request } from 'express';
 import request from 'supertest';
-import type { ProblemDocument } from '../problems/problem-details.filter';
+import type { ProblemDocument } from '@app/observability';
 import { bodyOf, type HttpApp } from '../../../../test/support/http';
-import { createObservabilityApp } from '../../../../test/support/observability-app';
+import { createObservabilityApp, type LogCapture } from '../../../../test/support/observability-app';
+import { connect } from 'node:net';
+import { RequestAbortedError } from './body-errors';
+import { JsonBody } from './json-body';
+import type { AddressInfo } from 'node:net';
 
 @Controller()
 class EchoController {
@@ -24,9 +28,10 @@ const PROBLEM = 'application/problem+json; charset=utf-8';
 
 describe('JsonBody (BODY_LIMIT=1kb)', () => {
   let app: HttpApp;
+  let logs: LogCapture;
 
   beforeAll(async () => {
-    ({ app } = await createObservabilityApp([EchoController], { BODY_LIMIT: '1kb' }));
+    ({ app, logs } = await createObservabilityApp([EchoController], { BODY_LIMIT: '1kb' }));
   });
   afterAll(() => app.close());
 
@@ -73,6 +78,28 @@ describe('JsonBody (BODY_LIMIT=1kb)', () => {
     expect(bodyOf<ProblemDocument>(streamed).detail).toBe(
       'The body is larger than the limit of 1kb (BODY_LIMIT).',
     );
+  });
+
+  it('gives up on a body cut short by the client, logs it as aborted, and goes on serving', async () => {
+    // The read must end (not hang on a stream that will never end) and say why.
+    const read = jest.spyOn(JsonBody.prototype, 'read');
+    const server = app.getHttpServer();
+    if (!server.listening) await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    const socket = connect(port, '127.0.0.1');
+    await new Promise<void>((resolve) => socket.once('connect', resolve));
+    socket.write(
+      'POST /echo HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nX-Request-Id: cut-short\r\nContent-Length: 100\r\n\r\n{"features":[1,',
+    );
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    socket.destroy();
+    const aborted = () => logs.lines.find((line) => line.reqId === 'cut-short');
+    for (let i = 0; i < 100 && aborted() === undefined; i++) await new Promise((r) => setTimeout(r, 20));
+    expect(aborted()).toMatchObject({ msg: 'request aborted', level: 'warn' });
+    const reading = read.mock.results[0]?.value as Promise<void>;
+    read.mockRestore();
+    await expect(reading).rejects.toBeInstanceOf(RequestAbortedError);
+    await post('{"after":true}').expect(200, { body: { after: true }, bodyType: 'object' });
   });
 
   it('accepts a body of exactly the limit', async () => {

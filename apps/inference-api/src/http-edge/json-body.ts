@@ -3,6 +3,7 @@ import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import type { Request } from 'express';
 import type { IncomingMessage } from 'node:http';
+import getRawBody from 'raw-body';
 import {
   MalformedJsonError,
   PayloadTooLargeError,
@@ -16,8 +17,7 @@ import {
   inHeader,
   splitBinaryBody,
 } from './binary-tensor-body';
-import { parseByteSize } from './byte-size';
-import { DomainError } from '../problems/domain-error';
+import { parseByteSize, DomainError } from '@app/observability';
 import { parseJsonBody, passesBodyScan } from './parse-json';
 
 /** Methods whose body this service reads; a body on any other method is ignored, as Express does. */
@@ -83,52 +83,29 @@ export function checkRepresentation(req: IncomingMessage, hint = ''): void {
   }
 }
 
-/** Reads the body, stopping at `limit` bytes: a client cannot make the process buffer more than that. */
-function readBody(req: Request, limit: number, limitText: string): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let received = 0;
-    const cleanup = () => {
-      req.off('data', onData);
-      req.off('end', onEnd);
-      req.off('error', onError);
-      req.off('close', onClose);
-    };
+/**
+ * Reads the body with body-parser's own reader (raw-body), stopping at `limit` bytes: a client cannot make the process
+ * buffer more than that. Its errors become the app's: 413 over the limit, 400 for a body cut short.
+ */
+async function readBody(req: Request, limit: number, limitText: string): Promise<Buffer> {
+  try {
+    return await getRawBody(req, { limit });
+  } catch (error) {
     // What is left of an oversized body keeps flowing and is discarded, so the connection can be reused.
-    const onData = (chunk: Buffer) => {
-      received += chunk.length;
-      if (received > limit) {
-        cleanup();
-        req.resume();
-        reject(new PayloadTooLargeError(limitText));
-        return;
-      }
-      chunks.push(chunk);
-    };
-    const onEnd = () => {
-      cleanup();
-      resolve(Buffer.concat(chunks, received));
-    };
-    const onError = () => {
-      cleanup();
-      reject(new RequestAbortedError());
-    };
-    const onClose = () => {
-      if (req.complete) return;
-      cleanup();
-      reject(new RequestAbortedError());
-    };
-    req.on('data', onData);
-    req.on('end', onEnd);
-    req.on('error', onError);
-    req.on('close', onClose);
-  });
+    req.resume();
+    throw (error as { type?: unknown }).type === 'entity.too.large'
+      ? new PayloadTooLargeError(limitText)
+      : new RequestAbortedError();
+  }
 }
 
 /**
- * Express' JSON body parser, rebuilt (the app is created with `bodyParser: false`) so that every failure is a
- * DomainError answered as problem+json by ProblemDetailsFilter: 413 over BODY_LIMIT, 415 for a body that is not
- * UTF-8 JSON, 400 for malformed JSON, 422 for non-finite numbers, nesting past JSON_MAX_DEPTH and prototype keys.
+ * The app's JSON body parser in place of Express' (the app is created with `bodyParser: false`): body-parser's
+ * reader, and JSON.parse with the checks below, so that every failure is a DomainError answered as problem+json by
+ * ProblemDetailsFilter (or the protocol's error form under /v2): 413 over BODY_LIMIT, 415 for a body that is not
+ * UTF-8 JSON, 400 for malformed JSON (with its position) or a body cut short, 422 for non-finite numbers (each named
+ * with its path), nesting past JSON_MAX_DEPTH and prototype keys. It reads after authentication (JsonBodyGuard),
+ * takes the bytes the fast lane has read already, and cuts Triton's binary tensor data from its JSON header.
  * `read` sets `req.body`; a request without a body keeps `req.body` undefined.
  */
 @Injectable()
