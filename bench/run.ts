@@ -1,5 +1,5 @@
 // `npm run bench`: every figure of the performance issue's goals in one run, the servers side by side. One file of
-// about 550 lines on purpose: it is the script, read top to bottom (workspace, start-up, the /predict comparison,
+// about 580 lines on purpose: it is the script, read top to bottom (workspace, start-up, the /predict comparison,
 // KServe, V2, /health under load, batching, the report); the measuring parts it shares are in load.ts, servers.ts,
 // process-tree.ts, support.ts and report.ts.
 import { adaptModel } from '@app/inference/onnx';

@@ -2,7 +2,8 @@
  * Seeded prediction requests for the fuzz spec: random bytes, truncated and mutated JSON of valid requests, wrong
  * types, extreme numbers, deep nesting, long strings, invalid UTF-8, duplicate and prototype keys, bodies and
  * batches at and over the limits, and odd model names in the KServe URL. Case `i` depends only on the seed and `i`,
- * so a failing case can be regenerated, and sent, alone.
+ * so a failing case can be regenerated, and sent, alone. Long because it is a catalogue: one small generator per
+ * kind of bad input, side by side so a new kind goes next to its neighbours.
  */
 import { seededRandom } from './onnx-model-builder';
 

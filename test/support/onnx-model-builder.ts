@@ -1,3 +1,6 @@
+// Small ONNX models built in code for the specs, with the arithmetic each computes. Over 300 lines because it is a
+// small exporter (graph, tensors, ZipMap, model.json) plus a reference implementation per model kind; splitting them
+// would put each model's graph and its reference arithmetic in different files.
 import type { ClassLabel, ModelManifest, Prediction } from '@app/inference/model-signature';
 import {
   type AttributeProto,
