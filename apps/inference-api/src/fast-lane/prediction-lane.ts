@@ -170,14 +170,17 @@ export class PredictionLane {
 
   private readonly v2VersionRoute = this.inferRoute('/v2/models/:name/versions/:version/infer');
 
+  /** The routes whose URL names a model (and a version), by URL pattern. */
+  private readonly namedRoutes: ReadonlyArray<readonly [RegExp, LaneRoute]> = [
+    [KSERVE_PREDICT, this.kserveRoute],
+    [V2_INFER, this.v2Route],
+    [V2_VERSION_INFER, this.v2VersionRoute],
+  ];
+
   /** The route a URL takes and the model and version it names. */
   private routeOf(url: string): (Target & { route: LaneRoute }) | undefined {
     if (url === '/predict') return { route: this.predictRoute };
-    for (const [pattern, route] of [
-      [KSERVE_PREDICT, this.kserveRoute],
-      [V2_INFER, this.v2Route],
-      [V2_VERSION_INFER, this.v2VersionRoute],
-    ] as const) {
+    for (const [pattern, route] of this.namedRoutes) {
       const match = pattern.exec(url);
       if (match !== null) return { route, model: match[1], version: match[2] };
     }
