@@ -15,6 +15,7 @@ import type { IncomingMessage, RequestListener, Server, ServerResponse } from 'n
 import { ApiKeys } from '../auth/api-keys';
 import { checkBinaryRepresentation, inferenceHeaderLength } from '../http-edge/binary-tensor-body';
 import { checkRepresentation, handOverBody, JsonBody } from '../http-edge/json-body';
+import { sendJson } from '../http-edge/send-json';
 import { KServePredictRequest } from '../models/kserve.dto';
 import { instancePaths, kservePredictResponseJson } from '../models/models.controller';
 import { predictResponse } from '../predict/predict.controller';
@@ -234,7 +235,7 @@ export class PredictionLane {
             span === undefined
               ? prepared
               : { ...prepared, featuresJson: { body: raw, ...span, oneRow: spec.oneRow } },
-          respond: (res, result) => send(res, spec.answer(result)),
+          respond: (res, result) => sendJson(res, spec.answer(result)),
         };
       },
     };
@@ -280,13 +281,4 @@ export class PredictionLane {
       },
     };
   }
-}
-
-/** What Express' `res.json` sends, less the ETag (the app turns ETags off: predictions are not cacheable). */
-function send(res: ServerResponse, body: string): void {
-  res.writeHead(200, {
-    'Content-Type': 'application/json; charset=utf-8',
-    'Content-Length': Buffer.byteLength(body),
-  });
-  res.end(body);
 }
