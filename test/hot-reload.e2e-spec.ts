@@ -151,7 +151,10 @@ describe('hot reload in one process', () => {
       expect(new Set(answers.map((a) => a.version))).toEqual(new Set(['1', '2']));
       expect(load.rate).toBeGreaterThan(200);
       expect(after).toEqual([steady, steady, steady]);
-      for (const ms of rollbacks) expect(ms).toBeLessThan(POLL_S * 1000 + 1500);
+      // Within a poll interval and the version's load: promptly, not at some later poll or on a restart. The load
+      // (a new worker pool on worker threads) took 2.5 s once on this two-core machine under a full parallel test
+      // run, so the bound leaves it 4 s.
+      for (const ms of rollbacks) expect(ms).toBeLessThan(POLL_S * 1000 + 4000);
     },
     90_000,
   );
