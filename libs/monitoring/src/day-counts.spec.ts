@@ -3,11 +3,11 @@ import { Logger } from '@nestjs/common';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { sampleRows, seedTrainingRows } from '../../../test/support/monitoring-data';
-import { BinCounter, COUNTS_FORMAT, CountSummaryFile, ModelCounts } from './count-summary';
-import { DayCounts, DayFile } from './day-counts';
+import { BinCounter, COUNTS_FORMAT, CountSummaryFile, ModelCounts, unbinned } from './count-summary';
+import { countRow, DayCounts, DayFile, fromSample, summaryCovers } from './day-counts';
 import { parseRecords, recordLine } from './log-record';
 import { MemoryLogStore } from './memory-log-store';
-import { RecordedRows } from './recorded-rows';
+import { RecordedRows, SEGMENT_ROWS } from './recorded-rows';
 import { parseReferenceProfile, ReferenceProfile } from './reference-profile';
 import { LoadedReference } from './reference-profile-store';
 
@@ -31,10 +31,10 @@ const moved = loaded({
 const traffic = sampleRows(seedTrainingRows(), 120, 5);
 const DAY = '2026-11-30';
 
-function batch(requestId: string, rows: number[][]): AnsweredBatch {
+function batch(requestId: string, rows: number[][], model = 'seed_gbc', version = '1'): AnsweredBatch {
   return {
-    model: 'seed_gbc',
-    version: '1',
+    model,
+    version,
     requestId,
     at: new Date(`${DAY}T12:00:00Z`),
     rows,
@@ -184,5 +184,136 @@ describe('DayCounts', () => {
     expect(warn).toHaveBeenCalledWith(
       'reference.json: not a reference profile; predictions of seed_gbc are logged without bin counts',
     );
+  });
+
+  it('marks counts as a sample’s when rows left out of the log were counted on the old bins', async () => {
+    const current = { value: reference };
+    const { store, counts } = setUp(current);
+    const file = dayFile();
+    await counts.load(file, 0);
+    // Sampling at 0.5: the first and last requests are logged, the one between is not.
+    const draws = [0, 0.9, 0];
+    const rows = new RecordedRows(0.5, () => draws.shift()!);
+    rows.record(batch('logged', traffic.slice(0, 10)));
+    await write(counts, store, file, rows);
+    const whole = (await store.readSummary(file.countsName))!.models[0];
+    expect(whole).toMatchObject({ n: 10, logged: 10 });
+    expect(whole.from_sample).toBeUndefined();
+
+    // The file's own rows are all in its lines; those waiting were counted on the old bins, a full segment of
+    // them left out of the log, and then a segment of logged ones.
+    current.value = moved;
+    const many = Array.from({ length: SEGMENT_ROWS }, (_, i) => traffic[i % traffic.length]);
+    rows.record(batch('left out', many));
+    rows.record(batch('kept', traffic.slice(10, 15)));
+    await write(counts, store, file, rows);
+    expect((await store.readSummary(file.countsName))!.models).toEqual([
+      { ...countedFromLines(store, file, moved.counter), from_sample: true },
+    ]);
+  });
+
+  it('counts again only the lines of the model version whose reference changed, and looks references up once a flush', async () => {
+    const current = { value: reference };
+    const store = new MemoryLogStore();
+    const lookups: string[] = [];
+    const forModel = (model: string, version: string) => {
+      lookups.push(`${model}@${version}`);
+      return Promise.resolve(model === 'seed_gbc' && version === '1' ? current.value : undefined);
+    };
+    const counts = new DayCounts({ forModel }, 'a', new Logger('spec'), store);
+    const file = dayFile();
+    store.put(
+      file.logName,
+      recordLine(batch('x', traffic.slice(0, 6))) +
+        recordLine(batch('y', traffic.slice(6, 10), 'seed_gbc', '2')) +
+        recordLine(batch('z', traffic.slice(10, 13), 'other', '1')) +
+        recordLine(batch('w', traffic.slice(13, 15))),
+    );
+    await counts.load(file, Buffer.byteLength(store.text(file.logName)!));
+    // One look-up per model version, not per row.
+    expect(lookups).toEqual(['seed_gbc@1', 'seed_gbc@2', 'other@1']);
+    expect([...file.counts.values()].map(({ model, version, n }) => [model, version, n])).toEqual([
+      ['seed_gbc', '1', 8],
+      ['seed_gbc', '2', 4],
+      ['other', '1', 3],
+    ]);
+
+    current.value = moved;
+    const rows = new RecordedRows();
+    rows.record(batch('v', traffic.slice(15, 17)));
+    await write(counts, store, file, rows);
+    // The next flush looks the reference up again, and finds it changed.
+    expect(lookups).toEqual(['seed_gbc@1', 'seed_gbc@2', 'other@1', 'seed_gbc@1']);
+    const expected = moved.counter.empty('seed_gbc', '1');
+    for (const line of store.text(file.logName)!.split('\n'))
+      for (const record of parseRecords(line))
+        if (record.model === 'seed_gbc' && record.version === '1')
+          moved.counter.add(expected, record.features, record);
+    expect(expected.n).toBe(10);
+    const summary = await store.readSummary(file.countsName);
+    expect(summary?.models).toEqual([
+      expected,
+      { ...unbinned('seed_gbc', '2'), n: 4, logged: 4 },
+      { ...unbinned('other', '1'), n: 3, logged: 3 },
+    ]);
+  });
+
+  it('keeps a sample’s mark when the reference changes before any line of the day was written', async () => {
+    const { store, counts } = setUp({ value: moved });
+    // Rows counted on the old bins, none logged (sampling): the log holds no byte, and is not there.
+    await store.writeSummary(`${DAY}.a.counts.json`, {
+      format: COUNTS_FORMAT,
+      day: DAY,
+      host: 'a',
+      log_bytes: 0,
+      updated_at: `${DAY}T12:00:00Z`,
+      models: [{ ...reference.counter.empty('seed_gbc', '1'), n: 4, logged: 0 }],
+    });
+    const file = dayFile();
+    await counts.load(file, 0);
+    expect(file.counts.get('seed_gbc\u00001')?.n).toBe(4);
+
+    const rows = new RecordedRows();
+    rows.record(batch('late', traffic.slice(0, 2)));
+    await write(counts, store, file, rows);
+    // The 4 rows cannot be binned again: the counts on the new bins are those of a sample.
+    expect((await store.readSummary(file.countsName))?.models).toEqual([
+      { ...countedFromLines(store, file, moved.counter), from_sample: true },
+    ]);
+  });
+});
+
+describe('counting helpers', () => {
+  it('counts a row without bins in `n`, and in `logged` only when its line was written', () => {
+    const entry = unbinned('m', '1');
+    countRow({ entry }, [1, 2], { prediction: 1, probability: 0.5 }, false);
+    countRow({ entry }, [1, 2], { prediction: 1, probability: 0.5 });
+    expect(entry).toMatchObject({ n: 2, logged: 1, features: [], score: [] });
+  });
+
+  it('takes counts for a sample’s when fewer rows were logged than counted, or when marked so', () => {
+    const counts = unbinned('m', '1');
+    expect(fromSample({ ...counts, n: 3, logged: 3 })).toBe(false);
+    expect(fromSample({ ...counts, n: 3, logged: 2 })).toBe(true);
+    expect(fromSample({ ...counts, n: 3, logged: 3, from_sample: true })).toBe(true);
+  });
+
+  it('takes a summary only for its own day and host, covering no more than the log holds', () => {
+    const summary: CountSummaryFile = {
+      format: COUNTS_FORMAT,
+      day: DAY,
+      host: 'a',
+      log_bytes: 100,
+      updated_at: `${DAY}T12:00:00Z`,
+      models: [],
+    };
+    expect(summaryCovers(summary, DAY, 'a', 100)).toBe(true);
+    expect(summaryCovers(summary, DAY, 'a', 101)).toBe(true);
+    expect(summaryCovers(summary, DAY, 'a', 99)).toBe(false);
+    // A compressed log: covered whole.
+    expect(summaryCovers(summary, DAY, 'a', undefined)).toBe(true);
+    expect(summaryCovers(summary, '2026-11-29', 'a', 100)).toBe(false);
+    expect(summaryCovers(summary, DAY, 'b', 100)).toBe(false);
+    expect(summaryCovers(undefined, DAY, 'a', 100)).toBe(false);
   });
 });

@@ -224,11 +224,14 @@ export class DayCounts {
     const existing = file.counts.get(key);
     if (existing && existing.bins === (counter?.hash ?? null)) return { entry: existing, counter };
     const entry = emptyCounts(counter, model, version);
-    if (existing && file.bytes > 0) {
-      await countLines(this.store.readLines(file.logName, 0, file.bytes), (record) =>
-        record.model === model && record.version === version ? { entry, counter } : undefined,
-      );
-      // The lines hold only the rows sampling kept: the counts on the new bins are those of a sample.
+    if (existing) {
+      if (file.bytes > 0) {
+        await countLines(this.store.readLines(file.logName, 0, file.bytes), (record) =>
+          record.model === model && record.version === version ? { entry, counter } : undefined,
+        );
+      }
+      // The lines hold only the rows sampling kept (none, before the day's first line): the counts on the new bins
+      // are those of a sample.
       if (fromSample(existing)) entry.from_sample = true;
     }
     file.counts.set(key, entry);

@@ -28,7 +28,8 @@ export interface DeletedLog {
  * Deletes the oldest days' logs, every host's, until the folder's log and count files fit in `maxBytes`
  * (PREDICTION_LOG_MAX_BYTES; Infinity only measures). Never a log of `today` or the day before, which writers may
  * still append to, and never a count summary: they are small, and drift over a deleted day stays exact with them.
- * Replicas sharing the folder may race to delete the same file: the one that finds it gone leaves it out.
+ * Replicas sharing the folder may race to delete the same file: the one that finds it gone leaves it out. A day
+ * being compressed counts once (see below).
  * Returns what it deleted and the folder's size after.
  */
 export async function capLogFolder(
@@ -36,8 +37,16 @@ export async function capLogFolder(
   maxBytes: number,
   today: string,
 ): Promise<{ deleted: DeletedLog[]; bytes: number }> {
+  const listed = await store.list();
+  // Both forms of a day exist for a moment while compressLog, which runs beside this, removes the plain one: the
+  // day counts once, in its compressed form, and the plain one is left to compressLog.
+  const compressed = new Set(
+    listed.filter((file) => file.compressed).map((file) => `${file.day}.${file.host}`),
+  );
   const files = await Promise.all(
-    (await store.list()).map(async (file) => ({ ...file, bytes: (await store.size(file.name)) ?? 0 })),
+    listed
+      .filter((file) => file.kind !== 'log' || file.compressed || !compressed.has(`${file.day}.${file.host}`))
+      .map(async (file) => ({ ...file, bytes: (await store.size(file.name)) ?? 0 })),
   );
   let bytes = files.reduce((total, file) => total + file.bytes, 0);
   const yesterday = dayOf(new Date(Date.parse(`${today}T00:00:00Z`) - 24 * 60 * 60 * 1000));
