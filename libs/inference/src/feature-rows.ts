@@ -32,8 +32,8 @@ export function toFeatureRows(
   const integersOnly = INTEGER_TYPES.has(signature.input.type);
   const expected = signature.featureCount;
 
-  /** True when the value may be fed; the field's name is only spelled out for a problem. */
-  const checkValue = (value: unknown, path: string, key: number | string): boolean => {
+  /** Records a problem when the value may not be fed; the field's name is only spelled out for a problem. */
+  const checkValue = (value: unknown, path: string, key: number | string): void => {
     const field = () => (typeof key === 'number' ? `${path}[${key}]` : `${path}.${key}`);
     if (typeof value !== 'number') {
       problem(field(), `must be a number, got ${describe(value)}`);
@@ -41,10 +41,7 @@ export function toFeatureRows(
       problem(field(), `is ${value}; only finite numbers are accepted`);
     } else if (integersOnly && !Number.isInteger(value)) {
       problem(field(), `must be an integer: the model's input is ${signature.input.type}`);
-    } else {
-      return true;
     }
-    return false;
   };
 
   const rows = instances.map((instance, i): number[] => {

@@ -1,9 +1,10 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   addCounts,
   BinCounter,
+  cloneCounts,
   COUNTS_FORMAT,
   countsKey,
   readCountSummary,
@@ -60,6 +61,21 @@ describe('BinCounter', () => {
     expect(counts.score).toEqual([1, 2]);
   });
 
+  it('counts a prediction of several values under the label "" (not as its text)', () => {
+    // A profile whose labels hold "": an array answer goes there, not to the "other" bin.
+    const withEmpty = new BinCounter({
+      ...profile,
+      prediction: {
+        ...profile.prediction,
+        labels: { ...numeric('label', []), kind: 'categorical', categories: ['', '1'], counts: [1, 1, 0] },
+      },
+    });
+    const counts = withEmpty.empty('m', '1');
+    withEmpty.add(counts, [1, 1], { prediction: [1, 2] });
+    withEmpty.add(counts, [1, 1], { prediction: 'x' });
+    expect(counts.labels).toEqual([1, 0, 1]);
+  });
+
   it('leaves out a row with another number of features, and says so', () => {
     const counts = counter.empty('m', '1');
     expect(counter.add(counts, [1, 2, 3], { prediction: 1, probability: 0.9 })).toBe(false);
@@ -88,6 +104,28 @@ describe('addCounts', () => {
   it('refuses counts made on other bins', () => {
     const other = new BinCounter({ ...profile, features: [numeric('a', [1]), numeric('b', [5])] });
     expect(() => addCounts(counter.empty('m', '1'), other.empty('m', '1'))).toThrow(/different bins/);
+  });
+});
+
+describe('cloneCounts', () => {
+  it('copies every bin, so adding to the copy leaves the original as it was', () => {
+    const counter = new BinCounter(profile);
+    const original = counter.empty('m', '1');
+    counter.add(original, [1, 7], { prediction: 1, probability: 0.9 });
+    const before = JSON.parse(JSON.stringify(original)) as unknown;
+    const copy = cloneCounts(original);
+    expect(copy).toEqual(original);
+    counter.add(copy, [1, 7], { prediction: 1, probability: 0.9 });
+    expect(original).toEqual(before);
+    expect(copy).toMatchObject({
+      n: 2,
+      features: [
+        [0, 2, 0],
+        [0, 2],
+      ],
+      labels: [0, 2, 0],
+      score: [0, 2],
+    });
   });
 });
 
@@ -125,6 +163,29 @@ describe('count summary files', () => {
     expect(await readCountSummary(path)).toBeUndefined();
     writeFileSync(path, '{"format":');
     expect(await readCountSummary(path)).toBeUndefined();
+  });
+
+  it('leaves no temporary file behind when the summary cannot be put in place, and says why', async () => {
+    const folder = mkdtempSync(join(dir, 'blocked-'));
+    // A directory where the summary should go: the temporary file is written, the rename over it fails.
+    const path = join(folder, 'b.counts.json');
+    mkdirSync(path);
+    writeFileSync(join(path, 'inside'), 'x');
+    const summary = {
+      format: COUNTS_FORMAT as typeof COUNTS_FORMAT,
+      day: '2026-11-30',
+      host: 'h',
+      log_bytes: 0,
+      updated_at: 'now',
+      models: [],
+    };
+    await expect(writeCountSummary(path, summary)).rejects.toMatchObject({ syscall: 'rename' });
+    expect(readdirSync(folder)).toEqual(['b.counts.json']);
+    // A folder that does not exist: the temporary file is never created, and the write's own error comes out.
+    await expect(writeCountSummary(join(folder, 'missing', 'c.counts.json'), summary)).rejects.toMatchObject({
+      code: 'ENOENT',
+      syscall: 'open',
+    });
   });
 
   it('keys model versions so that no two names collide', () => {

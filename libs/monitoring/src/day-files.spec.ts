@@ -82,4 +82,82 @@ describe('DayFiles', () => {
     expect(await files.readyToCompress(DAY)).toBe(true);
     expect(await files.forAppend(DAY)).not.toBe(file);
   });
+
+  it('keeps the file after a failed append of which nothing landed, and starts over when it went or shrank', async () => {
+    const { store, files } = setUp();
+    const file = await files.forAppend(DAY);
+    await files.append(file, [segment()]);
+    store.refuse('append', 0);
+    await expect(files.append(file, [segment()])).rejects.toThrow('ENOSPC');
+    store.heal();
+    // Nothing of it reached the file: the same file, as it was, nothing to cut.
+    store.calls.length = 0;
+    expect(await files.forAppend(DAY)).toBe(file);
+    expect(store.calls).toEqual(['size']);
+    expect(file).toMatchObject({ dirty: false, bytes: LINE.length });
+
+    // Cut shorter behind its back: opened again from what the file holds.
+    store.refuse('append', 0);
+    await expect(files.append(file, [segment()])).rejects.toThrow('ENOSPC');
+    store.heal();
+    store.put(LOG, '');
+    const shrunk = await files.forAppend(DAY);
+    expect(shrunk).not.toBe(file);
+    expect(shrunk).toMatchObject({ dirty: false, bytes: 0 });
+
+    // Gone: a new file.
+    store.refuse('append', 0);
+    await expect(files.append(shrunk, [segment()])).rejects.toThrow('ENOSPC');
+    store.heal();
+    await store.remove(LOG);
+    const fresh = await files.forAppend(DAY);
+    expect(fresh).not.toBe(shrunk);
+    await files.append(fresh, [segment()]);
+    expect(store.text(LOG)).toBe(LINE);
+    expect(fresh.bytes).toBe(LINE.length);
+  });
+
+  it('opens an existing day at start, cutting its torn line, and leaves a missing one alone', async () => {
+    const { store, files } = setUp();
+    await files.openIfExists(DAY);
+    expect(store.names()).toEqual([]);
+    expect(store.calls).toEqual(['size']);
+    store.put(LOG, LINE + LINE.slice(0, 7));
+    await files.openIfExists(DAY);
+    expect(store.text(LOG)).toBe(LINE);
+    // Opened once: the next append finds it known, its lines counted.
+    store.calls.length = 0;
+    const file = await files.forAppend(DAY);
+    expect(store.calls).toEqual([]);
+    expect(file).toMatchObject({ day: DAY, logName: LOG, bytes: LINE.length, dirty: false });
+  });
+
+  it('lets go of days before the one given only', async () => {
+    const { files } = setUp();
+    const file = await files.forAppend(DAY);
+    const next = await files.forAppend('2026-11-29');
+    files.forgetBefore(DAY);
+    expect(await files.forAppend(DAY)).toBe(file);
+    files.forgetBefore('2026-11-29');
+    expect(await files.forAppend(DAY)).not.toBe(file);
+    expect(await files.forAppend('2026-11-29')).toBe(next);
+  });
+
+  it('opens another day while a compression runs, and a day whose compression failed', async () => {
+    const { store, files } = setUp();
+    store.put(LOG, LINE);
+    let compressed = false;
+    const compressing = files.compress(DAY).then(() => (compressed = true));
+    // Another day does not wait for it.
+    await files.forAppend('2026-11-29');
+    expect(compressed).toBe(false);
+    await compressing;
+
+    store.put(logFileName('2026-11-27', 'a'), LINE);
+    store.refuse('compress');
+    const failing = files.compress('2026-11-27');
+    const file = await files.forAppend('2026-11-27');
+    await expect(failing).rejects.toThrow('ENOSPC');
+    expect(file).toMatchObject({ bytes: LINE.length, dirty: false });
+  });
 });

@@ -204,6 +204,34 @@ describe('compressing and restoring', () => {
     expect(readdirSync(dir)).toEqual([compressedLogFileName('2026-11-20', 'a')]);
   });
 
+  it('gives the step’s own error when the temporary file was never created (the folder is gone)', async () => {
+    const gone = join(folder(), 'removed');
+    // Neither file can be opened: the clean-up finds no temporary file, and the open's error comes out, not one
+    // about the temporary file.
+    await expect(compressLog(join(gone, logFileName('2026-11-21', 'a')))).rejects.toMatchObject({
+      code: 'ENOENT',
+      syscall: 'open',
+    });
+    await expect(restoreLog(join(gone, compressedLogFileName('2026-11-21', 'a')))).rejects.toMatchObject({
+      code: 'ENOENT',
+      syscall: 'open',
+    });
+    expect(existsSync(gone)).toBe(false);
+  });
+
+  it('closes every file it opens: cutting a tail, compressing and restoring leave no descriptor open', async () => {
+    const descriptors = () => readdirSync('/proc/self/fd').length;
+    const dir = folder();
+    const path = join(dir, logFileName('2026-11-22', 'a'));
+    writeFileSync(path, 'a\nb\ntorn');
+    const before = descriptors();
+    expect(await cutTornTail(path)).toBe(4);
+    await compressLog(path);
+    await restoreLog(`${path}.gz`);
+    expect(readFileSync(path, 'utf8')).toBe('a\nb\n');
+    expect(descriptors()).toBe(before);
+  });
+
   it('removes only the temporary log files of its own host', async () => {
     const dir = folder();
     const names = [
@@ -213,6 +241,8 @@ describe('compressing and restoring', () => {
       `${countsFileName('2026-11-20', 'a')}.tmp`,
       compressedLogFileName('2026-11-19', 'a'),
       'a.tmp',
+      // An operator's copy: a log's name and four more characters, but no temporary file.
+      `${logFileName('2026-11-18', 'a')}.bak`,
     ];
     for (const name of names) writeFileSync(join(dir, name), 'x');
     await removePartials(dir, 'a');

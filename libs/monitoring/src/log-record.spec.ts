@@ -118,6 +118,61 @@ describe('recordLine', () => {
     expect(arenaLine(answered, 16)).toBe(expectedLine(answered));
   });
 
+  describe('the room it reserves for a line with copied rows', () => {
+    /**
+     * The most the line can take: its text around the client's bytes (the request's fields, the answers, and the
+     * brackets around one row) at 3 bytes a UTF-16 unit, the copied bytes as they are.
+     */
+    function worstCase(answered: AnsweredBatch): number {
+      const line = expectedLine(answered);
+      const head = line.slice(0, line.indexOf('"features":') + '"features":'.length);
+      const tail = line.slice(line.indexOf(',"predictions":'));
+      const { start, end, oneRow } = answered.featuresJson!;
+      const brackets = oneRow ? 1 : 0;
+      return 3 * (head.length + brackets) + (end - start) + 3 * (tail.length + brackets);
+    }
+
+    const verbatim = (answered: AnsweredBatch, features: string, oneRow = false): AnsweredBatch => {
+      const body = Buffer.from(`{"instances": ${features}}`);
+      return { ...answered, featuresJson: { body, start: 14, end: body.length - 1, oneRow } };
+    };
+    const many = Array.from({ length: 80 }, (_, i) => i + 0.5);
+
+    it.each([
+      [
+        'a classifier with labels of 3-byte characters',
+        verbatim(batch([klass('€'.repeat(60), 0.5), klass('€', 1)], [[1.5], [2]]), '[[1.5], [2.0]]'),
+      ],
+      [
+        'one row of a regressor named in 3-byte characters',
+        {
+          ...verbatim(batch([{ task: 'regression', value: 3 }], [[1, 2]]), '[1, 2]', true),
+          model: '€'.repeat(40),
+        },
+      ],
+      [
+        'many copied bytes and a short tail',
+        verbatim(batch([{ task: 'regression', value: 1 }], [many]), `[[${many.join(', ')}]]`),
+      ],
+    ])('is the worst case exactly, for %s', (_, answered) => {
+      const room = worstCase(answered);
+      const expected = JSON.parse(expectedLine(answered)) as unknown;
+      // A slab of exactly that room takes the line without a switch; one byte less cannot.
+      const exact = new LineArena(room);
+      const written = writeRecordLine(exact, answered, answered.at.toISOString(), () => {
+        throw new Error('unexpected: the slab was full');
+      });
+      const line = exact.take()!.bytes.toString('utf8');
+      expect(Buffer.byteLength(line)).toBe(written);
+      expect(JSON.parse(line)).toEqual(expected);
+      let full = 0;
+      const short = new LineArena(room - 1);
+      writeRecordLine(short, answered, answered.at.toISOString(), () => full++);
+      expect(full).toBe(1);
+      expect(JSON.parse(short.take()!.bytes.toString('utf8'))).toEqual(expected);
+    });
+  });
+
   it('gives the counts the label and probability of a classifier and the value of a regressor', () => {
     expect(observedOutput(klass(1, 0.75))).toEqual({ prediction: 1, probability: 0.75 });
     expect(observedOutput({ task: 'regression', value: [1, 2] })).toEqual({ prediction: [1, 2] });
@@ -143,6 +198,11 @@ describe('parseRecords', () => {
     expect(parseRecords(regressor)).toEqual([
       { ...request, features: [1], prediction: [1, 2] },
       { ...request, features: [2], prediction: [3, 4] },
+    ]);
+    // A regressor's rows have no probability at all, not an undefined one.
+    expect(parseRecords(regressor).map((record) => Object.keys(record))).toEqual([
+      ['ts', 'model', 'version', 'request_id', 'features', 'prediction'],
+      ['ts', 'model', 'version', 'request_id', 'features', 'prediction'],
     ]);
   });
 
@@ -175,6 +235,15 @@ describe('parseRecords', () => {
     expect(parseRecords(line).map((record) => record.features)).toEqual([[1], [4]]);
   });
 
+  it('skips a row with any feature or value that is not a number', () => {
+    const line = JSON.stringify({
+      ...request,
+      features: [[1, 'x'], [2], [3]],
+      predictions: [[1, 2], [1, 'y'], [5]],
+    });
+    expect(parseRecords(line).map((record) => record.features)).toEqual([[3]]);
+  });
+
   it('skips a row of the rows form that is not one and keeps its neighbours', () => {
     const line = JSON.stringify({
       ...request,
@@ -194,6 +263,8 @@ describe('parseRecords', () => {
     ['a torn line', recordLine(batch([klass(1, 0.5)], [[1, 2]])).slice(0, 40)],
     ['not an object', '[1,2]'],
     ['an empty line', ''],
+    // The log writes every line from its first byte: one that starts otherwise is not one of its lines.
+    ['a line that does not start with its object', ` ${recordLine(batch([klass(1, 0.5)], [[1, 2]]))}`],
     ['no model', JSON.stringify({ version: '1', rows: [{ features: [1], prediction: 1 }] })],
     ['no version', JSON.stringify({ model: 'm', rows: [{ features: [1], prediction: 1 }] })],
     ['neither rows nor features', JSON.stringify({ model: 'm', version: '1', prediction: 1 })],

@@ -9,7 +9,8 @@ import { BinCounter, CountSummaryFile } from './count-summary';
 import { countsFileName, dayOf, logFileName } from './log-files';
 import { parseRecords, recordLine } from './log-record';
 import { MemoryLogStore } from './memory-log-store';
-import { PredictionLog, PredictionLogMetrics } from './prediction-log';
+import { FLUSH_AT_ROWS, MAX_PENDING_ROWS, PredictionLog, PredictionLogMetrics } from './prediction-log';
+import { SEGMENT_ROWS } from './recorded-rows';
 import { countStoredDays } from './prediction-log-reader';
 import { parseReferenceProfile } from './reference-profile';
 import { LoadedReference } from './reference-profile-store';
@@ -43,8 +44,10 @@ function batch(requestId: string, rows: number[][], at = new Date()): AnsweredBa
   };
 }
 
-function startLog(env: Record<string, string> = {}) {
-  const store = new MemoryLogStore();
+function startLog<S extends MemoryLogStore = MemoryLogStore>(
+  env: Record<string, string> = {},
+  store: S = new MemoryLogStore() as S,
+) {
   const seen = { written: 0, errors: 0, dropped: 0, deletedBytes: 0, diskBytes: -1 };
   const metrics: PredictionLogMetrics = {
     recordsWritten: (n) => void (seen.written += n),
@@ -78,7 +81,7 @@ const until = async (done: () => boolean) => {
 };
 
 describe('PredictionLog (in-memory store)', () => {
-  let errorLines: jest.SpyInstance;
+  let errorLines: jest.SpyInstance<void, Parameters<Logger['error']>>;
   beforeEach(() => {
     errorLines = jest.spyOn(Logger.prototype, 'error').mockImplementation(() => undefined);
   });
@@ -257,5 +260,236 @@ describe('PredictionLog (in-memory store)', () => {
         logFileName(daysAgo(6), 'replica-b'),
       ].sort(),
     );
+  });
+
+  it('writes nothing for a request without rows', async () => {
+    const { log, store } = startLog();
+    log.record(batch('empty', []));
+    await log.flush();
+    expect(store.calls).toEqual([]);
+    expect(store.names()).toEqual([]);
+  });
+
+  it('starts a flush by itself once FLUSH_AT_ROWS rows wait, not before', async () => {
+    const { log, store } = startLog();
+    const rows = Array.from({ length: FLUSH_AT_ROWS }, (_, i) => traffic[i % traffic.length]);
+    log.record(batch('almost', rows.slice(1)));
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(store.calls).not.toContain('append');
+    log.record(batch('enough', rows.slice(0, 1)));
+    await until(() => store.calls.includes('writeSummary'));
+    expect(requestIds(store.text(LOG))).toEqual(['almost', 'enough']);
+  });
+
+  it('writes on its timer while it runs, and neither keeps the process alive nor ticks after shutdown', async () => {
+    const { log, store } = startLog({ PREDICTION_LOG_FLUSH_MS: '10' });
+    const timers = () => process.getActiveResourcesInfo().filter((kind) => kind === 'Timeout').length;
+    const before = timers();
+    log.onApplicationBootstrap();
+    expect(timers()).toBe(before);
+    log.record(batch('ticked', traffic.slice(0, 1)));
+    await until(() => store.text(LOG) !== undefined);
+    expect(requestIds(store.text(LOG))).toEqual(['ticked']);
+
+    await log.onApplicationShutdown();
+    log.record(batch('after', traffic.slice(1, 2)));
+    await new Promise((resolve) => setTimeout(resolve, 60));
+    expect(requestIds(store.text(LOG))).toEqual(['ticked']);
+  });
+
+  it('applies the retention once a day: at start, not at every tick', async () => {
+    const { log, store } = startLog({ PREDICTION_LOG_FLUSH_MS: '10', PREDICTION_LOG_RETENTION_DAYS: '7' });
+    const old = logFileName(dayOf(new Date(Date.now() - 8 * 86_400_000)), 'replica-b');
+    store.put(old, '');
+    log.onApplicationBootstrap();
+    await until(() => !store.names().includes(old));
+    expect(store.names()).not.toContain(old);
+    // Another replica's old file appearing later in the day waits for tomorrow's pass.
+    store.put(old, '');
+    const lists = () => store.calls.filter((call) => call === 'list').length;
+    const listed = lists();
+    await until(() => lists() >= listed + 6);
+    await log.onApplicationShutdown();
+    expect(lists()).toBeGreaterThanOrEqual(listed + 6);
+    expect(store.names()).toContain(old);
+  });
+
+  const yesterday = () => new Date(Date.now() - 86_400_000);
+  const CLOSED = () => logFileName(dayOf(yesterday()), 'replica-a');
+
+  it('does nothing at start when disabled: no timer, no retention', async () => {
+    const { log, store } = startLog({ PREDICTION_LOG_ENABLED: 'false', PREDICTION_LOG_RETENTION_DAYS: '7' });
+    const old = logFileName(dayOf(new Date(Date.now() - 8 * 86_400_000)), 'replica-b');
+    store.put(old, '');
+    log.onApplicationBootstrap();
+    await log.onApplicationShutdown();
+    expect(store.calls).toEqual([]);
+    expect(store.names()).toEqual([old]);
+  });
+
+  it('counts a failure of its start-up work (the folder cannot be listed) as a failed write', async () => {
+    const { log, store, seen } = startLog();
+    store.refuse('list');
+    log.onApplicationBootstrap();
+    await log.onApplicationShutdown();
+    expect(seen.errors).toBe(1);
+  });
+
+  it('writes the segments of one day with one append, and a failed day’s rows again without the day before', async () => {
+    /** A disk that refuses appends to one file only. */
+    class RefusingOne extends MemoryLogStore {
+      refusedName?: string;
+      override async append(name: string, chunks: readonly Buffer[]): Promise<void> {
+        if (name === this.refusedName)
+          throw Object.assign(new Error('EIO: i/o error, write'), { code: 'EIO' });
+        return super.append(name, chunks);
+      }
+    }
+    const { log, store, seen } = startLog({}, new RefusingOne());
+    // More than a segment of today's rows: two segments, one append.
+    const rows = Array.from({ length: SEGMENT_ROWS + 10 }, (_, i) => traffic[i % traffic.length]);
+    log.record(batch('big', rows.slice(0, SEGMENT_ROWS)));
+    log.record(batch('more', rows.slice(SEGMENT_ROWS)));
+    await log.flush();
+    expect(store.calls.filter((call) => call === 'append')).toHaveLength(1);
+    expect(requestIds(store.text(LOG))).toEqual(['big', 'more']);
+
+    // Yesterday's rows are written, today's fail: only today's wait for the next flush.
+    store.refusedName = LOG;
+    log.record(batch('late', traffic.slice(0, 2), yesterday()));
+    log.record(batch('today', traffic.slice(2, 4)));
+    await log.flush();
+    expect(seen.errors).toBe(1);
+    store.refusedName = undefined;
+    await log.flush();
+    expect(requestIds(store.text(CLOSED()))).toEqual(['late']);
+    expect(requestIds(store.text(LOG))).toEqual(['big', 'more', 'today']);
+  });
+
+  it('drops the oldest rows when those put back after a failed write pass MAX_PENDING_ROWS', async () => {
+    /** Appends wait for the spec's word, then fail. */
+    class Gated extends MemoryLogStore {
+      gate?: Promise<void>;
+      override async append(): Promise<void> {
+        this.calls.push('append');
+        await this.gate;
+        throw Object.assign(new Error('ENOSPC: no space left on device, append'), { code: 'ENOSPC' });
+      }
+    }
+    const { log, store, seen } = startLog({}, new Gated());
+    const chunk = Array.from({ length: 1000 }, (_, i) => traffic[i % traffic.length]);
+    // A first failure: from now on only the timer (or a flush) writes.
+    log.record(batch('first', chunk.slice(0, 1)));
+    await log.flush();
+    for (let i = 0; i < 40; i++) log.record(batch(`a${i}`, chunk));
+    let open = () => undefined as void;
+    store.gate = new Promise<void>((resolve) => (open = resolve));
+    const flushing = log.flush();
+    await until(() => store.calls.filter((call) => call === 'append').length === 2);
+    // While that write hangs, more rows come: 40,001 taken by the flush, 20,000 new.
+    for (let i = 0; i < 20; i++) log.record(batch(`b${i}`, chunk));
+    expect(seen.dropped).toBe(0);
+    open();
+    await flushing;
+    // Put back in front of the new ones: 60,001 rows, the oldest dropped down to MAX_PENDING_ROWS.
+    expect(seen.dropped).toBeGreaterThanOrEqual(40_001 + 20_000 - MAX_PENDING_ROWS);
+    expect(seen.dropped).toBeLessThanOrEqual(40_001 + 20_000 - MAX_PENDING_ROWS + SEGMENT_ROWS);
+  });
+
+  it('compresses only its own closed days, one at a time, and counts a failed compression', async () => {
+    /** Compressing takes a while: several ticks come in the middle. */
+    class SlowCompression extends MemoryLogStore {
+      override async compress(name: string): Promise<void> {
+        await new Promise((resolve) => setTimeout(resolve, 40));
+        return super.compress(name);
+      }
+    }
+    const { log, store, seen } = startLog({ PREDICTION_LOG_FLUSH_MS: '10' }, new SlowCompression());
+    log.record(batch('old', traffic.slice(0, 2), yesterday()));
+    log.record(batch('new', traffic.slice(2, 3)));
+    await log.flush();
+    store.put(logFileName(dayOf(yesterday()), 'replica-b'), '');
+    log.onApplicationBootstrap();
+    await until(() => store.names().includes(`${CLOSED()}.gz`));
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    await log.onApplicationShutdown();
+    // Today's log and another host's stay as they are; no compression ran twice.
+    expect(store.names()).toContain(LOG);
+    expect(store.names()).toContain(logFileName(dayOf(yesterday()), 'replica-b'));
+    expect(store.names()).not.toContain(CLOSED());
+    expect(store.calls.filter((call) => call === 'compress')).toHaveLength(1);
+    expect(seen.errors).toBe(0);
+  });
+
+  it('compresses no day whose summary cannot be read, and counts a compression that fails', async () => {
+    const { log, store, seen } = startLog({ PREDICTION_LOG_FLUSH_MS: '10' });
+    log.record(batch('old', traffic.slice(0, 2), yesterday()));
+    await log.flush();
+    store.refuse('readSummary');
+    log.onApplicationBootstrap();
+    await until(() => seen.errors > 0);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(store.calls).not.toContain('compress');
+    expect(store.names()).toContain(CLOSED());
+
+    store.heal();
+    store.refuse('compress');
+    const before = seen.errors;
+    await until(() => store.calls.includes('compress') && seen.errors > before);
+    await log.onApplicationShutdown();
+    expect(seen.errors).toBeGreaterThan(before);
+    expect(store.names()).toContain(CLOSED());
+  });
+
+  it('says which log the size cap deleted, and what retention removed', async () => {
+    const info = jest.spyOn(Logger.prototype, 'log').mockImplementation(() => undefined);
+    const warn = jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
+    try {
+      const { log, store } = startLog({
+        PREDICTION_LOG_FLUSH_MS: '10',
+        PREDICTION_LOG_RETENTION_DAYS: '7',
+        PREDICTION_LOG_MAX_BYTES: '10',
+      });
+      const day = (ago: number) => dayOf(new Date(Date.now() - ago * 86_400_000));
+      store.put(logFileName(day(9), 'replica-b'), 'x');
+      store.put(countsFileName(day(8), 'replica-b'), 'x');
+      store.put(logFileName(day(3), 'replica-b'), 'x'.repeat(20));
+      log.onApplicationBootstrap();
+      await until(() => warn.mock.calls.length > 0);
+      await log.onApplicationShutdown();
+      expect(info).toHaveBeenCalledWith(`prediction log retention: removed 2 files from before ${day(7)}`);
+      // Nothing to remove: no line.
+      info.mockClear();
+      const quiet = startLog({ PREDICTION_LOG_RETENTION_DAYS: '7' }).log;
+      quiet.onApplicationBootstrap();
+      await quiet.onApplicationShutdown();
+      expect(info.mock.calls.filter(([line]) => String(line).includes('retention'))).toEqual([]);
+      expect(warn).toHaveBeenCalledWith(
+        `prediction log folder over PREDICTION_LOG_MAX_BYTES (10): deleted ${logFileName(day(3), 'replica-b')} (20 bytes); its count summary is kept, so drift over ${day(3)} stays exact`,
+      );
+    } finally {
+      info.mockRestore();
+      warn.mockRestore();
+    }
+  });
+
+  it('applies the retention again once the day changes', async () => {
+    jest.useFakeTimers({
+      now: new Date('2026-11-30T23:59:59.950Z'),
+      doNotFake: ['nextTick', 'queueMicrotask'],
+    });
+    try {
+      const { log, store } = startLog({ PREDICTION_LOG_FLUSH_MS: '10', PREDICTION_LOG_RETENTION_DAYS: '7' });
+      // Kept on 2026-11-30 (the oldest day kept is 2026-11-23), too old from 2026-12-01 on.
+      store.put(logFileName('2026-11-23', 'replica-b'), '');
+      log.onApplicationBootstrap();
+      await jest.advanceTimersByTimeAsync(20);
+      expect(store.names()).toContain(logFileName('2026-11-23', 'replica-b'));
+      await jest.advanceTimersByTimeAsync(100);
+      expect(store.names()).not.toContain(logFileName('2026-11-23', 'replica-b'));
+      await log.onApplicationShutdown();
+    } finally {
+      jest.useRealTimers();
+    }
   });
 });
