@@ -29,18 +29,6 @@ export default tseslint.config(
     },
   },
   {
-    // TODO(issue 12): monitoring specs are being changed for mutation testing; typed next.
-    files: ['libs/monitoring/src/**/*.spec.ts'],
-    rules: {
-      '@typescript-eslint/no-unsafe-assignment': 'off',
-      '@typescript-eslint/no-unsafe-member-access': 'off',
-      '@typescript-eslint/no-unsafe-argument': 'off',
-      '@typescript-eslint/no-unsafe-call': 'off',
-      '@typescript-eslint/no-unsafe-return': 'off',
-      '@typescript-eslint/unbound-method': 'off',
-    },
-  },
-  {
     // Build and maintenance scripts: plain JavaScript for Node, outside the TypeScript project.
     files: ['**/*.mjs'],
     ...tseslint.configs.disableTypeChecked,

@@ -42,7 +42,7 @@ describe('binning', () => {
 
   it('merges bins that repeated values would leave empty', () => {
     const sorted = Float64Array.from([
-      ...new Array(60).fill(0),
+      ...new Array<number>(60).fill(0),
       ...Array.from({ length: 40 }, (_, i) => i + 1),
     ]);
     const edges = quantileEdges(sorted);
