@@ -260,6 +260,17 @@ describe('compileBodyCheck on optional properties and nested DTOs', () => {
     ]);
   });
 
+  it('skips a nested property that is absent, as class-validator does, even without @IsOptional', () => {
+    class Loose {
+      @ValidateNested() @Type(() => Tag) main?: Tag;
+    }
+    const loose = compileBodyCheck(Loose);
+    for (const body of [{}, { main: tag }, { main: { key: 1 } }, { main: null }]) {
+      expect(loose(body)).toBe(pipeAccepts(Loose, body));
+    }
+    expect([loose({}), loose({ main: tag }), loose({ main: null })]).toEqual([true, true, false]);
+  });
+
   it('compiles a DTO that nests itself and checks each level', () => {
     const tree = compileBodyCheck(Tree);
     const deep = { value: 1, child: { value: 2, child: { value: 3 } } };
