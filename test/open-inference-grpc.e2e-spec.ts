@@ -1,4 +1,4 @@
-import { expect } from '@jest/globals';
+import { expect, jest } from '@jest/globals';
 import { ModelRegistry, type ModelManifest } from '@app/inference';
 import type { OpenInferenceError } from '@app/observability/problems/open-inference-error';
 import {
@@ -20,6 +20,7 @@ import type {
   ModelMetadataResponse,
   ServerMetadataResponse,
 } from '../apps/inference-api/src/v2/open-inference.dto';
+import { GrpcApiKeyGuard } from '../apps/inference-api/src/grpc/grpc-api-key.guard';
 import { GrpcEndpoint } from '../apps/inference-api/src/grpc/grpc-endpoint';
 import { FIXTURES, startApp } from './support/app';
 import { expectClose, readGolden } from './support/golden';
@@ -186,7 +187,7 @@ async function writeRepository(): Promise<string> {
   return root;
 }
 
-/** The app as main.ts runs it, with its gRPC server bound on a port of its own. */
+/** The app as main.ts runs it, with its gRPC server bound on a port of its own (ModelInfer in the fast lane). */
 async function startGrpcApp(
   env: Record<string, string>,
   { load = true }: { load?: boolean } = {},
@@ -194,10 +195,12 @@ async function startGrpcApp(
   const port = freePort();
   const app = await startApp({ ...env, GRPC_PORT: String(port) }, { load });
   await app.startAllMicroservices();
+  app.get(GrpcEndpoint).started();
   return { app, client: new OpenInferenceGrpcClient(`127.0.0.1:${port}`) };
 }
 
-describe('Open Inference Protocol (V2) over gRPC', () => {
+// Every case twice: ModelInfer in the fast lane (ModelInferLane) and through Nest's whole pipeline.
+describe.each(['on', 'off'])('Open Inference Protocol (V2) over gRPC, fast lane %s', (lane) => {
   let app: NestExpressApplication;
   let client: OpenInferenceGrpcClient;
   let logDir: string;
@@ -213,6 +216,7 @@ describe('Open Inference Protocol (V2) over gRPC', () => {
       API_KEYS: KEY,
       BODY_LIMIT: '64kb',
       PREDICTION_LOG_DIR: logDir,
+      FAST_LANE_ENABLED: String(lane === 'on'),
     }));
   });
   afterAll(async () => {
@@ -322,6 +326,18 @@ describe('Open Inference Protocol (V2) over gRPC', () => {
   });
 
   describe('inference', () => {
+    it(`takes ModelInfer ${lane === 'on' ? 'beneath' : 'through'} Nest's per-call pipeline`, async () => {
+      const guard = jest.spyOn(GrpcApiKeyGuard.prototype, 'canActivate');
+      try {
+        ok(await infer({ model_name: 'seed_gbc', inputs: [typedInput(randomRows(1, 10, 5))] }));
+        ok(await client.call('ModelReady', { name: 'seed_gbc' }, AUTH));
+        // The lane checks the key itself; every other method goes through Nest's guard either way.
+        expect(guard).toHaveBeenCalledTimes(lane === 'on' ? 1 : 2);
+      } finally {
+        guard.mockRestore();
+      }
+    });
+
     it('answers as POST /predict does for each row of the default model, to 1e-6', async () => {
       const rows = randomRows(4, 10, 41);
       const outputs = outputsOf(

@@ -31,6 +31,7 @@ export async function runServer(): Promise<void> {
     await app.startAllMicroservices().catch((error: Error) => {
       throw new Error(`cannot serve gRPC on ${grpc.address} (GRPC_PORT): ${error.message}`, { cause: error });
     });
+    grpc.started();
     logger.log(`gRPC listening on ${grpc.address}`);
   };
   // Listen first: while the models load, /health answers 200 and /ready answers 503. Not a worker replacing a

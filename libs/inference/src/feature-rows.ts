@@ -15,6 +15,11 @@ function describe(value: unknown): string {
   return Array.isArray(value) ? 'an array' : `a value of type ${typeof value}`;
 }
 
+/** `features[3]` for a row's value, `instances[0].age` for a named feature. */
+function fieldName(path: string, key: number | string): string {
+  return typeof key === 'number' ? `${path}[${key}]` : `${path}.${key}`;
+}
+
 /**
  * Turns client instances (rows of numbers, or objects keyed by feature name) into numeric rows in the model's
  * feature order, or throws one 422 that names every bad field. Nothing is coerced: "1.5", null and true are
@@ -32,15 +37,17 @@ export function toFeatureRows(
   const integersOnly = INTEGER_TYPES.has(signature.input.type);
   const expected = signature.featureCount;
 
-  /** Records a problem when the value may not be fed; the field's name is only spelled out for a problem. */
+  /**
+   * Records a problem when the value may not be fed. The field's name is only spelled out for a problem, and by a
+   * function, not a closure made per value: that was 320 closures, 5 KB of garbage, for a 32-row request.
+   */
   const checkValue = (value: unknown, path: string, key: number | string): void => {
-    const field = () => (typeof key === 'number' ? `${path}[${key}]` : `${path}.${key}`);
     if (typeof value !== 'number') {
-      problem(field(), `must be a number, got ${describe(value)}`);
+      problem(fieldName(path, key), `must be a number, got ${describe(value)}`);
     } else if (!Number.isFinite(value)) {
-      problem(field(), `is ${value}; only finite numbers are accepted`);
+      problem(fieldName(path, key), `is ${value}; only finite numbers are accepted`);
     } else if (integersOnly && !Number.isInteger(value)) {
-      problem(field(), `must be an integer: the model's input is ${signature.input.type}`);
+      problem(fieldName(path, key), `must be an integer: the model's input is ${signature.input.type}`);
     }
   };
 

@@ -22,6 +22,17 @@ function keyHeaders(metadata: Metadata): IncomingHttpHeaders {
   return { 'x-api-key': first('x-api-key'), authorization: first('authorization') };
 }
 
+/** The key check of every method but the public ones: throws UNAUTHENTICATED, in REST's words, without a valid key. */
+export function checkGrpcKey(keys: ApiKeys, metadata: Metadata): void {
+  const check = keys.check(keyHeaders(metadata));
+  if (check === 'missing') {
+    throw new GrpcApiKeyError(
+      'An API key is required: send the metadata "authorization: Bearer <key>" or "x-api-key: <key>".',
+    );
+  }
+  if (check === 'invalid') throw new GrpcApiKeyError('The API key is not valid.');
+}
+
 /**
  * The API keys of the REST routes, read from the call's metadata (`authorization: Bearer <key>` or
  * `x-api-key: <key>`). As over REST, every method needs one unless marked @Public() (the probes' twins).
@@ -40,13 +51,7 @@ export class GrpcApiKeyGuard implements CanActivate {
       context.getClass(),
     ]);
     if (isPublic) return true;
-    const check = this.keys.check(keyHeaders(context.switchToRpc().getContext<Metadata>()));
-    if (check === 'missing') {
-      throw new GrpcApiKeyError(
-        'An API key is required: send the metadata "authorization: Bearer <key>" or "x-api-key: <key>".',
-      );
-    }
-    if (check === 'invalid') throw new GrpcApiKeyError('The API key is not valid.');
+    checkGrpcKey(this.keys, context.switchToRpc().getContext<Metadata>());
     return true;
   }
 }

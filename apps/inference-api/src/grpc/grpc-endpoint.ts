@@ -1,12 +1,14 @@
 import { AppConfig } from '@app/config';
 import { parseByteSize } from '@app/observability';
 import type { Server } from '@grpc/grpc-js';
+import type { PackageDefinition } from '@grpc/proto-loader';
 import { Injectable } from '@nestjs/common';
 import { type GrpcOptions, Transport } from '@nestjs/microservices';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { GrpcCallLog } from './grpc-call-log';
 import { GrpcHealth } from './grpc-health';
+import { ModelInferLane } from './model-infer-lane';
 import { LOADER_OPTIONS, PROTO_PACKAGE } from './open-inference.messages';
 
 const PROTO_FILE = join('proto', 'open_inference_grpc.proto');
@@ -36,11 +38,13 @@ function address(host: string, port: number): string {
 @Injectable()
 export class GrpcEndpoint {
   private server?: Server;
+  private definition?: PackageDefinition;
 
   constructor(
     private readonly config: AppConfig,
     private readonly health: GrpcHealth,
     private readonly calls: GrpcCallLog,
+    private readonly lane: ModelInferLane,
   ) {}
 
   get enabled(): boolean {
@@ -65,12 +69,19 @@ export class GrpcEndpoint {
         // Nest's own close (app.close) then waits for calls in flight instead of cutting them.
         gracefulShutdown: true,
         // Called once the server is bound, before the protocol's service is added to it.
-        onLoadPackageDefinition: (_definition: unknown, server: Server) => {
+        onLoadPackageDefinition: (definition: PackageDefinition, server: Server) => {
           this.server = server;
+          this.definition = definition;
           this.health.addTo(server);
         },
       },
     };
+  }
+
+  /** Nest's transport has added the services (startAllMicroservices): ModelInfer takes the fast lane, when it is on. */
+  started(): void {
+    if (this.server === undefined || this.definition === undefined || !this.lane.enabled) return;
+    this.lane.install(this.server, this.definition);
   }
 
   /**

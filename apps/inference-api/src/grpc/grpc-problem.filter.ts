@@ -13,23 +13,23 @@ const UNEXPECTED =
   'The server failed to handle the call. Quote the request id (x-request-id) when reporting it.';
 
 /**
- * The gRPC twin of ProblemDetailsFilter: a DomainError becomes the status its HTTP status maps to, with the same
- * detail REST answers; anything else is INTERNAL, its cause logged with its stack and never sent to the client.
+ * The status a failed call is answered with: a DomainError's status as its HTTP status maps to, with the detail REST
+ * answers; anything else INTERNAL, its cause logged with its stack and never sent to the client.
  */
+export function grpcErrorOf(exception: unknown, metadata: Metadata | undefined, logger: Logger): GrpcError {
+  if (exception instanceof DomainError) {
+    return { code: grpcStatusOf(exception.status), details: exception.detail, message: exception.detail };
+  }
+  logger.error({ err: exception, request_id: requestIdOf(metadata) }, 'unhandled error');
+  return { code: GrpcStatus.INTERNAL, details: UNEXPECTED, message: UNEXPECTED };
+}
+
+/** The gRPC twin of ProblemDetailsFilter, for the calls Nest's transport handles: grpcErrorOf. */
 @Catch()
 export class GrpcProblemFilter implements RpcExceptionFilter<unknown> {
   private readonly logger = new Logger(GrpcProblemFilter.name);
 
   catch(exception: unknown, host: ArgumentsHost): Observable<never> {
-    return throwError(() => this.statusOf(exception, host));
-  }
-
-  private statusOf(exception: unknown, host: ArgumentsHost): GrpcError {
-    if (exception instanceof DomainError) {
-      return { code: grpcStatusOf(exception.status), details: exception.detail, message: exception.detail };
-    }
-    const metadata = host.switchToRpc().getContext<Metadata>();
-    this.logger.error({ err: exception, request_id: requestIdOf(metadata) }, 'unhandled error');
-    return { code: GrpcStatus.INTERNAL, details: UNEXPECTED, message: UNEXPECTED };
+    return throwError(() => grpcErrorOf(exception, host.switchToRpc().getContext<Metadata>(), this.logger));
   }
 }

@@ -1,10 +1,10 @@
 import {
-  decodeRawTensor,
   encodeRawTensor,
   InvalidTensorError,
   type RequestedOutput,
   type RequestInputTensor,
   type ResponseOutputTensor,
+  withRawData,
 } from '@app/inference';
 import type {
   InferInputTensor,
@@ -68,21 +68,16 @@ export function inputTensors(request: ModelInferRequest): RequestInputTensor[] {
         `input "${input.name}" has contents while the request has raw_input_contents; send its data in one of them`,
       );
     }
-    return lazyTensor(input, () => decodeRawTensor(input.name, input.datatype, raw[index]), raw[index]);
+    return withRawData(input, raw[index]);
   });
 }
 
-function lazyTensor(
-  input: InferInputTensor,
-  read: () => readonly unknown[],
-  raw?: Uint8Array,
-): RequestInputTensor {
+function lazyTensor(input: InferInputTensor, read: () => readonly unknown[]): RequestInputTensor {
   let data: readonly unknown[] | undefined;
   return {
     name: input.name,
     datatype: input.datatype,
     shape: input.shape,
-    ...(raw === undefined ? {} : { raw }),
     get data() {
       return (data ??= read());
     },

@@ -7,6 +7,7 @@ import { GrpcEndpoint } from './grpc-endpoint';
 import { GrpcHealth } from './grpc-health';
 import { GRPC_METRIC_PROVIDERS, GrpcMetrics } from './grpc-metrics';
 import { GrpcProblemFilter } from './grpc-problem.filter';
+import { ModelInferLane } from './model-infer-lane';
 import { OpenInferenceGrpcController } from './open-inference-grpc.controller';
 
 /**
@@ -26,6 +27,7 @@ import { OpenInferenceGrpcController } from './open-inference-grpc.controller';
     ...GRPC_METRIC_PROVIDERS,
     GrpcCallLog,
     GrpcEndpoint,
+    ModelInferLane,
   ],
   exports: [GrpcEndpoint],
 })

@@ -10,6 +10,7 @@ export {
   type SentInputTensor,
   servedInputShape,
   type TensorRows,
+  withRawData,
 } from './inference-request';
 export {
   type InferenceAnswer,

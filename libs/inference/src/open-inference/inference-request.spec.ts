@@ -1,6 +1,6 @@
 import type { ModelSignature } from '../model-signature';
 import { InvalidTensorError } from './errors';
-import { inputsWithData, rowsOfInputs } from './inference-request';
+import { inputsWithData, rowsOfInputs, withRawData } from './inference-request';
 
 const signature = (overrides: Partial<ModelSignature> = {}): ModelSignature => ({
   input: { name: 'float_input', type: 'float32', shape: ['', 3] },
@@ -163,6 +163,23 @@ describe('inputsWithData', () => {
       shape: [2, 3],
       parameters: { binary_data_size: 24 },
     });
+  });
+
+  it('reads FP32 bytes that fill the shape straight into rows, without decoding them to flat data first', () => {
+    const values = [0.1, -2, Number.NaN, 4, Number.POSITIVE_INFINITY, 6];
+    const bytes = float32Bytes(values);
+    const undecoded = withRawData(binaryInput(24), bytes, () => {
+      throw new Error('decoded');
+    });
+    const { rows, float32 } = rowsOfInputs(signature(), [undecoded]);
+    // Float32 as sent, non-finite values too: the prediction service refuses those, naming the element.
+    expect(rows).toEqual([values.slice(0, 3).map(Math.fround), values.slice(3).map(Math.fround)]);
+    expect(float32).toBe(bytes);
+    // Bytes that do not fill the shape are decoded, and refused in the words flat data gets.
+    const short = withRawData(binaryInput(20), float32Bytes([1, 2, 3, 4, 5]));
+    expect(refusal(() => rowsOfInputs(signature(), [short]))).toBe(
+      'input "float_input" has 5 values in data; shape [2, 3] holds 6',
+    );
   });
 
   it('feeds decoded data to rowsOfInputs like JSON data', () => {
