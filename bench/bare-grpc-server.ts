@@ -6,11 +6,10 @@ import {
   type sendUnaryData,
 } from '@grpc/grpc-js';
 import { loadSync } from '@grpc/proto-loader';
-import cluster from 'node:cluster';
 import { readFileSync } from 'node:fs';
-import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { InferenceSession, Tensor } from 'onnxruntime-node';
+import { servePerCore } from './support';
 
 /*
  * The gRPC floor: grpc-js and proto-loader (what Nest's gRPC transport runs on) with onnxruntime-node answering
@@ -75,20 +74,4 @@ async function serve(modelPath: string, port: string): Promise<void> {
 }
 
 const [modelPath, port] = process.argv.slice(2);
-if (cluster.isPrimary) {
-  const workers = cpus().length;
-  let listening = 0;
-  for (let i = 0; i < workers; i++) {
-    cluster.fork().on('message', () => {
-      if (++listening === workers) process.stdout.write('ready\n');
-    });
-  }
-} else {
-  serve(modelPath, port).then(
-    () => process.send?.('listening'),
-    (error: Error) => {
-      process.stderr.write(`${error.message}\n`);
-      process.exit(1);
-    },
-  );
-}
+servePerCore(() => serve(modelPath, port));

@@ -88,8 +88,12 @@ export interface BenchResults {
     restBinary: BatchFigures;
     /** ModelInfer over gRPC with raw_input_contents (raw outputs back), as Triton's gRPC client sends it. */
     grpc: BatchFigures;
+    /** The binary requests on bench/bare-v2-server.ts: node:http and session.run alone, one process per core. */
+    bareRest: BatchFigures;
     /** The same calls on bench/bare-grpc-server.ts: grpc-js and session.run alone, one process per core. */
     bareGrpc: BatchFigures;
+    /** The same calls on bench/bare-h2-grpc-server.ts: node:http2 without grpc-js, one process per core. */
+    bareHttp2: BatchFigures;
     raw: number[];
   };
   healthUnderHeavyLoad: {
@@ -149,7 +153,7 @@ function goalsTable(r: BenchResults): string[] {
   const goal3 = `${f(k.rowsPerSec)} rows/s vs raw \`session.run\` ${f(k.rawRowsPerSec)} rows/s; ratio ${f(k.ratio, 2)}; p99 ${ms(k.p99Ms)} ms; ${k.failed} failed. Reading, not the goal: with the prediction log off ${f(k.withoutPredictionLog.rowsPerSec)} rows/s, ratio ${f(k.withoutPredictionLog.ratio, 2)}`;
   const batch = (x: BatchFigures) =>
     `${f(x.rowsPerSec)} rows/s, ratio ${f(x.ratio, 2)}, p99 ${ms(x.p99Ms)} ms, ${x.failed} failed`;
-  const goal3b = `binary tensors ${batch(v2.restBinary)}; raw \`session.run\` ${f(v2.rawRowsPerSec)} rows/s. Reading, not the goal: JSON tensors ${batch(v2.restJson)}`;
+  const goal3b = `binary tensors ${batch(v2.restBinary)}; raw \`session.run\` ${f(v2.rawRowsPerSec)} rows/s. Readings, not the goal: JSON tensors ${batch(v2.restJson)}; the bare node:http server (\`bench/bare-v2-server.ts\`: binary tensors and \`session.run\` alone, one process per core) ${batch(v2.bareRest)}`;
   const goal4a = `worker threads ${ms(h.workerThreads.p99Ms)} ms (${h.workerThreads.failed} failed probes); everything on the main thread (INFERENCE_WORKERS=0) ${ms(h.mainThread.p99Ms)} ms`;
   const goal4b = `on ${f(b.batchingOn.reqPerSec)} req/s, p99 ${ms(b.batchingOn.p99Ms)} ms (${b.batchingOn.failed} failed); off ${f(b.batchingOff.reqPerSec)} req/s, p99 ${ms(b.batchingOff.p99Ms)} ms (${b.batchingOff.failed} failed); ratio ${f(b.ratio, 2)}`;
   const goal4c = `${f(s.readyMs)} ms (default model only); idle RSS ${f(s.idleRssMb)} MB`;
@@ -161,7 +165,7 @@ function goalsTable(r: BenchResults): string[] {
     `| 2 | server CPU per \`/predict\` request (whole process tree, 64 connections) ≤ 3× the bare server's (ratio per repeat), 0 failed | ${goal2} | ${verdict(cpuVsBare.serviceProd.median <= 3 && prod.failed === 0)} |`,
     `| 3 | KServe, 32 rows per request, 16 connections: ≥ 0.3× raw \`session.run\` rows/s (batch 32) | ${goal3} | ${verdict(k.ratio.median >= 0.3 && k.failed === 0)} |`,
     `| 3b | Open Inference Protocol V2 REST, 32 rows per request, 16 connections, Triton binary tensor data in and out: ≥ 0.5× raw \`session.run\` rows/s (batch 32) | ${goal3b} | ${verdict(v2.restBinary.ratio.median >= 0.5 && v2.restBinary.failed === 0)} |`,
-    `| 3c | Open Inference Protocol V2 gRPC \`ModelInfer\`, 32 rows as raw contents, 16 connections: ≥ 0.5× raw \`session.run\` rows/s (batch 32) | ${batch(v2.grpc)}. Reading, not the goal: the bare grpc-js server (\`bench/bare-grpc-server.ts\`: grpc-js and \`session.run\` alone, one process per core) ${batch(v2.bareGrpc)} | ${verdict(v2.grpc.ratio.median >= 0.5 && v2.grpc.failed === 0)} |`,
+    `| 3c | Open Inference Protocol V2 gRPC \`ModelInfer\`, 32 rows as raw contents, 16 connections: ≥ 0.5× raw \`session.run\` rows/s (batch 32) | ${batch(v2.grpc)}. Readings, not the goal: the bare grpc-js server (\`bench/bare-grpc-server.ts\`: grpc-js and \`session.run\` alone, one process per core) ${batch(v2.bareGrpc)}; the bare node:http2 server (\`bench/bare-h2-grpc-server.ts\`: unary calls framed by hand, no grpc-js) ${batch(v2.bareHttp2)} | ${verdict(v2.grpc.ratio.median >= 0.5 && v2.grpc.failed === 0)} |`,
     `| 4a | \`/health\` p99 < 50 ms while 64 connections saturate the heavy model | ${goal4a} | ${verdict(h.workerThreads.p99Ms.median < 50 && h.workerThreads.failed === 0)} |`,
     `| 4b | 256 one-row clients on the heavy model: batching (BATCH_MAX_SIZE 64) ≥ 1.5× no batching (1) | ${goal4b} | ${verdict(b.ratio.median >= 1.5 && b.batchingOn.failed === 0)} |`,
     `| 4c | start → ready (\`GET /ready\` 200) < 2 s | ${goal4c} | ${verdict(s.readyMs.median < 2000)} |`,

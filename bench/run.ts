@@ -435,22 +435,37 @@ async function measureOpenInference(
       scratchDir: work.dir,
       request: rawModelInferRequest('seed_gbc', V2_INPUT.name, V2_ROWS),
     });
-  // The gRPC floor, on the same calls: what grpc-js itself leaves of session.run's rows.
-  const bare = await Server.baseline('bare gRPC', 'bare-grpc-server.ts', work.adaptedModel);
-  const bareGrpc = () =>
+  // The floors, on the same requests and calls: what node:http, grpc-js and node:http2 alone leave of session.run's
+  // rows, one process per core each.
+  const floors = {
+    rest: await Server.baseline('bare V2 REST', 'bare-v2-server.ts', work.adaptedModel),
+    grpc: await Server.baseline('bare gRPC', 'bare-grpc-server.ts', work.adaptedModel),
+    http2: await Server.baseline('bare HTTP/2 gRPC', 'bare-h2-grpc-server.ts', work.adaptedModel),
+  };
+  const bareRest = () =>
+    generator.run({
+      url: `${floors.rest.base}/v2/models/seed_gbc/infer`,
+      connections: 16,
+      durationS: DURATION_S,
+      body: binaryBody,
+    });
+  const bareGrpc = (floor: Server) => () =>
     grpcLoad({
-      address: bare.base.replace('http://', ''),
+      address: floor.base.replace('http://', ''),
       connections: 16,
       streamsPerConnection: 1,
       durationS: DURATION_S,
       scratchDir: work.dir,
       request: rawModelInferRequest('seed_gbc', V2_INPUT.name, V2_ROWS),
     });
+  await expectAnswer(`${floors.rest.base}/v2/models/seed_gbc/infer`, binaryBody, 'application/octet-stream');
   const loads = {
     json: [] as LoadResult[],
     binary: [] as LoadResult[],
     grpc: [] as LoadResult[],
+    bareRest: [] as LoadResult[],
     bareGrpc: [] as LoadResult[],
+    bareHttp2: [] as LoadResult[],
   };
   const raw: number[] = [];
   const modelBytes = readFileSync(work.adaptedModel);
@@ -458,13 +473,16 @@ async function measureOpenInference(
     loads.json.push(await load(v2JsonBody));
     loads.binary.push(await load(binaryBody));
     loads.grpc.push(await grpc());
-    loads.bareGrpc.push(await bareGrpc());
+    loads.bareRest.push(await bareRest());
+    loads.bareGrpc.push(await bareGrpc(floors.grpc)());
+    loads.bareHttp2.push(await bareGrpc(floors.http2)());
     raw.push(await rawRowsPerSecond(modelBytes, 32, 3));
+    const rows = (l: LoadResult[]) => (l[i].reqPerSec * 32).toFixed(0);
     console.log(
-      `  V2 ${i + 1}/${REPEATS}: REST JSON tensors ${(loads.json[i].reqPerSec * 32).toFixed(0)} rows/s, REST binary ${(loads.binary[i].reqPerSec * 32).toFixed(0)} rows/s, gRPC raw ${(loads.grpc[i].reqPerSec * 32).toFixed(0)} rows/s (bare grpc-js ${(loads.bareGrpc[i].reqPerSec * 32).toFixed(0)}) vs raw ${raw[i].toFixed(0)} rows/s`,
+      `  V2 ${i + 1}/${REPEATS}: REST JSON tensors ${rows(loads.json)} rows/s, REST binary ${rows(loads.binary)} (bare node:http ${rows(loads.bareRest)}), gRPC raw ${rows(loads.grpc)} (bare grpc-js ${rows(loads.bareGrpc)}, bare node:http2 ${rows(loads.bareHttp2)}) vs raw ${raw[i].toFixed(0)} rows/s`,
     );
   }
-  await bare.stop();
+  await Promise.all(Object.values(floors).map((floor) => floor.stop()));
   const figures = (l: LoadResult[]): BatchFigures => ({
     rowsPerSec: spread(l.map((x) => x.reqPerSec * 32)),
     ratio: spread(l.map((x, i) => (x.reqPerSec * 32) / raw[i])),
@@ -477,7 +495,9 @@ async function measureOpenInference(
     restJson: figures(loads.json),
     restBinary: figures(loads.binary),
     grpc: figures(loads.grpc),
+    bareRest: figures(loads.bareRest),
     bareGrpc: figures(loads.bareGrpc),
+    bareHttp2: figures(loads.bareHttp2),
     raw,
   };
 }

@@ -85,12 +85,18 @@ export class Server {
   }
 
   /**
-   * A comparison server from bench/: `bare-server.ts` (node:http), `nest-floor.ts` (minimal Nest) or
-   * `bare-grpc-server.ts` (grpc-js, one process per core; its port is the gRPC one).
+   * A comparison server from bench/: `bare-server.ts` (node:http), `nest-floor.ts` (minimal Nest), or one process
+   * per core of `bare-v2-server.ts` (node:http, V2 binary infer), `bare-grpc-server.ts` (grpc-js) or
+   * `bare-h2-grpc-server.ts` (node:http2); the gRPC ones' port is a gRPC one.
    */
   static async baseline(
     label: string,
-    script: 'bare-server.ts' | 'nest-floor.ts' | 'bare-grpc-server.ts',
+    script:
+      | 'bare-server.ts'
+      | 'nest-floor.ts'
+      | 'bare-v2-server.ts'
+      | 'bare-grpc-server.ts'
+      | 'bare-h2-grpc-server.ts',
     modelPath: string,
   ): Promise<Server> {
     const port = await freePort();

@@ -1,6 +1,8 @@
 import { spawnSync } from 'node:child_process';
+import cluster from 'node:cluster';
 import { accessSync, constants, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { cpus } from 'node:os';
 import { delimiter, join, resolve } from 'node:path';
 import { InferenceSession, Tensor } from 'onnxruntime-node';
 
@@ -117,4 +119,28 @@ export function findOrInstall(executable: string, debianPackage: string): string
     apt(['install', '-y', '--no-install-recommends', debianPackage]);
   }
   return findExecutable(executable);
+}
+
+/**
+ * For the bare comparison servers: `serve` in one forked process per core, as the service runs by default, sharing
+ * the port through node:cluster; prints "ready" once every process listens.
+ */
+export function servePerCore(serve: () => Promise<void>): void {
+  if (cluster.isPrimary) {
+    const workers = cpus().length;
+    let listening = 0;
+    for (let i = 0; i < workers; i++) {
+      cluster.fork().on('message', () => {
+        if (++listening === workers) process.stdout.write('ready\n');
+      });
+    }
+    return;
+  }
+  serve().then(
+    () => process.send?.('listening'),
+    (error: Error) => {
+      process.stderr.write(`${error.message}\n`);
+      process.exit(1);
+    },
+  );
 }
