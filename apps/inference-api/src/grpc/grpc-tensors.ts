@@ -1,10 +1,11 @@
 import {
+  decodeRawTensor,
   encodeRawTensor,
   InvalidTensorError,
+  lazyInputTensor,
   type RequestedOutput,
   type RequestInputTensor,
   type ResponseOutputTensor,
-  withRawData,
 } from '@app/inference';
 import type {
   InferInputTensor,
@@ -56,7 +57,7 @@ export function inputTensors(request: ModelInferRequest): RequestInputTensor[] {
       throw new InvalidTensorError(`inputs[${index}].shape must be an array of non-negative integers`);
     }
   });
-  if (raw.length === 0) return inputs.map((input) => lazyTensor(input, () => typedValues(input)));
+  if (raw.length === 0) return inputs.map((input) => lazyInputTensor(input, () => typedValues(input)));
   if (raw.length !== inputs.length) {
     throw new InvalidTensorError(
       `the request has ${raw.length} raw_input_contents for ${inputs.length} input${inputs.length === 1 ? '' : 's'}; send one for each input, in the order of inputs`,
@@ -68,20 +69,9 @@ export function inputTensors(request: ModelInferRequest): RequestInputTensor[] {
         `input "${input.name}" has contents while the request has raw_input_contents; send its data in one of them`,
       );
     }
-    return withRawData(input, raw[index]);
+    const bytes = raw[index];
+    return lazyInputTensor(input, () => decodeRawTensor(input.name, input.datatype, bytes), bytes);
   });
-}
-
-function lazyTensor(input: InferInputTensor, read: () => readonly unknown[]): RequestInputTensor {
-  let data: readonly unknown[] | undefined;
-  return {
-    name: input.name,
-    datatype: input.datatype,
-    shape: input.shape,
-    get data() {
-      return (data ??= read());
-    },
-  };
 }
 
 /** The values of the contents field of the input's datatype; a stray field is named, not silently ignored. */

@@ -20,7 +20,7 @@ type ModelInferMethod = MethodDefinition<ModelInferRequest, ModelInferResponse>;
 /**
  * The fast lane of gRPC, as PredictionLane is of REST: `ModelInfer` answered by the controller's own method, with the
  * guard's key check and the filter's statuses, but beneath Nest's per-call pipeline (the guard and filter lookups,
- * the RxJS wrapping of the handler and of its answer), which cost more than the call's own work. grpc-js still runs
+ * the RxJS wrapping of the handler and of its answer: work on every call that decides nothing). grpc-js still runs
  * the call: GrpcCallLog's interceptor, the size limit, deadlines and the message codec are unchanged.
  *
  * Installed once Nest's transport has added the service: the method's grpc-js handler is swapped for this one.

@@ -4,13 +4,13 @@ export {
   type InferenceParameters,
   type InferenceRequestBody,
   inputsWithData,
+  lazyInputTensor,
   type RequestedOutput,
   type RequestInputTensor,
   rowsOfInputs,
   type SentInputTensor,
   servedInputShape,
   type TensorRows,
-  withRawData,
 } from './inference-request';
 export {
   type InferenceAnswer,

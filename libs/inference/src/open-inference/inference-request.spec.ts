@@ -1,6 +1,7 @@
 import type { ModelSignature } from '../model-signature';
 import { InvalidTensorError } from './errors';
-import { inputsWithData, rowsOfInputs, withRawData } from './inference-request';
+import { decodeRawTensor } from './raw-tensors';
+import { inputsWithData, rowsOfInputs, lazyInputTensor } from './inference-request';
 
 const signature = (overrides: Partial<ModelSignature> = {}): ModelSignature => ({
   input: { name: 'float_input', type: 'float32', shape: ['', 3] },
@@ -168,15 +169,25 @@ describe('inputsWithData', () => {
   it('reads FP32 bytes that fill the shape straight into rows, without decoding them to flat data first', () => {
     const values = [0.1, -2, Number.NaN, 4, Number.POSITIVE_INFINITY, 6];
     const bytes = float32Bytes(values);
-    const undecoded = withRawData(binaryInput(24), bytes, () => {
-      throw new Error('decoded');
-    });
+    const undecoded = lazyInputTensor(
+      binaryInput(24),
+      () => {
+        throw new Error('decoded');
+      },
+      bytes,
+    );
     const { rows, float32 } = rowsOfInputs(signature(), [undecoded]);
     // Float32 as sent, non-finite values too: the prediction service refuses those, naming the element.
     expect(rows).toEqual([values.slice(0, 3).map(Math.fround), values.slice(3).map(Math.fround)]);
     expect(float32).toBe(bytes);
     // Bytes that do not fill the shape are decoded, and refused in the words flat data gets.
-    const short = withRawData(binaryInput(20), float32Bytes([1, 2, 3, 4, 5]));
+    // (gRPC's raw contents: REST's binary_data_size is checked against the shape before this.)
+    const fiveValues = float32Bytes([1, 2, 3, 4, 5]);
+    const short = lazyInputTensor(
+      binaryInput(20),
+      () => decodeRawTensor('float_input', 'FP32', fiveValues),
+      fiveValues,
+    );
     expect(refusal(() => rowsOfInputs(signature(), [short]))).toBe(
       'input "float_input" has 5 values in data; shape [2, 3] holds 6',
     );

@@ -96,16 +96,21 @@ export function inputsWithData(
     offset += size;
     // FP32 bytes of the checked size always decode, and rowsOfInputs reads them straight into rows: decoded only if
     // something else asks. Other datatypes can hold bytes that are no element (a BOOL of 2), refused here.
-    if (input.datatype === 'FP32') return withRawData(input, bytes);
+    if (input.datatype === 'FP32') {
+      return lazyInputTensor(input, () => decodeRawTensor(input.name, input.datatype, bytes), bytes);
+    }
     return { ...input, data: decodeRawTensor(input.name, input.datatype, bytes), raw: bytes };
   });
 }
 
-/** An input tensor whose data is its raw bytes, decoded (by `read`, or as its datatype) when first read. */
-export function withRawData(
-  input: Omit<RequestInputTensor, 'data' | 'raw'>,
-  raw: Uint8Array,
-  read = () => decodeRawTensor(input.name, input.datatype, raw),
+/**
+ * An input tensor whose data is read when first asked for (decoded from its bytes, or taken from a gRPC request's
+ * typed contents): rowsOfInputs checks the name, datatype and shape first, and reads FP32 bytes into rows itself.
+ */
+export function lazyInputTensor(
+  input: Pick<RequestInputTensor, 'name' | 'datatype' | 'shape' | 'parameters'>,
+  read: () => readonly unknown[],
+  raw?: Uint8Array,
 ): RequestInputTensor {
   let data: readonly unknown[] | undefined;
   return {
@@ -113,7 +118,7 @@ export function withRawData(
     datatype: input.datatype,
     shape: input.shape,
     ...(input.parameters === undefined ? {} : { parameters: input.parameters }),
-    raw,
+    ...(raw === undefined ? {} : { raw }),
     get data() {
       return (data ??= read());
     },
