@@ -1,7 +1,8 @@
-import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import fs, { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { gzipSync } from 'node:zlib';
+import { Transform } from 'node:stream';
+import { createGunzip, createGzip, gzipSync } from 'node:zlib';
 import {
   compressedLogFileName,
   compressLog,
@@ -97,6 +98,8 @@ describe('log file names', () => {
       file(compressedLogFileName('2026-11-28', 'b')),
       file(compressedLogFileName('2026-11-27', 'a')),
       file(countsFileName('2026-11-28', 'a')),
+      // A summary beside a compressed day is no plain form of it.
+      file(countsFileName('2026-11-27', 'a')),
     ];
     expect(readableLogs(files).map((f) => f.name)).toEqual([
       logFileName('2026-11-28', 'a'),
@@ -204,6 +207,51 @@ describe('compressing and restoring', () => {
     expect(readdirSync(dir)).toEqual([compressedLogFileName('2026-11-20', 'a')]);
   });
 
+  it('refuses a compressed form that reads back other bytes than the log: the log stays, nothing else is left', async () => {
+    const dir = folder();
+    const path = join(dir, logFileName('2026-11-23', 'a'));
+    const content = '{"n":1}\n{"n":2}\n{"n":3}\n';
+    writeFileSync(path, content);
+    const partial = `${path}.gz.tmp`;
+    // A disk that hands back the temporary file with one bit flipped in its lines (a gzip stream that is still
+    // valid, so only comparing the lines can tell): once.
+    const { createReadStream } = fs;
+    let readBacks = 0;
+    let flipped = false;
+    const flipOneBit = () =>
+      new Transform({
+        transform(chunk: Buffer, _encoding, done) {
+          const bytes = Buffer.from(chunk);
+          if (!flipped && bytes.length > 3) {
+            bytes[3] ^= 0x01;
+            flipped = true;
+          }
+          done(null, bytes);
+        },
+      });
+    const readBack = jest
+      .spyOn(fs, 'createReadStream')
+      .mockImplementation((file: fs.PathLike, options?: Parameters<typeof createReadStream>[1]) => {
+        const stream = createReadStream(file, options);
+        if (file !== partial || readBacks++ > 0) return stream;
+        return stream.pipe(createGunzip()).pipe(flipOneBit()).pipe(createGzip()) as unknown as fs.ReadStream;
+      });
+    try {
+      await expect(compressLog(path)).rejects.toThrow(`${partial} does not match ${path}`);
+    } finally {
+      readBack.mockRestore();
+    }
+    expect(readBacks).toBe(1);
+    expect(flipped).toBe(true);
+    expect(readdirSync(dir)).toEqual([logFileName('2026-11-23', 'a')]);
+    expect(readFileSync(path, 'utf8')).toBe(content);
+
+    // The same log, read back as written, is compressed.
+    await compressLog(path);
+    expect(readdirSync(dir)).toEqual([compressedLogFileName('2026-11-23', 'a')]);
+    expect(await linesOf(`${path}.gz`)).toEqual(['{"n":1}', '{"n":2}', '{"n":3}']);
+  });
+
   it('gives the step’s own error when the temporary file was never created (the folder is gone)', async () => {
     const gone = join(folder(), 'removed');
     // Neither file can be opened: the clean-up finds no temporary file, and the open's error comes out, not one
@@ -230,6 +278,33 @@ describe('compressing and restoring', () => {
     await restoreLog(`${path}.gz`);
     expect(readFileSync(path, 'utf8')).toBe('a\nb\n');
     expect(descriptors()).toBe(before);
+  });
+
+  it('puts the compressed and the restored form on disk before renaming it into place', async () => {
+    const dir = folder();
+    const path = join(dir, logFileName('2026-11-24', 'a'));
+    writeFileSync(path, 'a\nb\n');
+    const probe = await fs.promises.open(path, 'r');
+    const handles = Object.getPrototypeOf(probe) as fs.promises.FileHandle;
+    await probe.close();
+    // What the folder holds at each sync.
+    const seen: string[][] = [];
+    const sync = jest.spyOn(handles, 'sync').mockImplementation(function (this: fs.promises.FileHandle) {
+      seen.push(readdirSync(dir).sort());
+      fs.fsyncSync(this.fd);
+      return Promise.resolve();
+    });
+    try {
+      await compressLog(path);
+      await restoreLog(`${path}.gz`);
+    } finally {
+      sync.mockRestore();
+    }
+    expect(seen).toEqual([
+      [logFileName('2026-11-24', 'a'), `${compressedLogFileName('2026-11-24', 'a')}.tmp`],
+      [compressedLogFileName('2026-11-24', 'a'), `${logFileName('2026-11-24', 'a')}.tmp`],
+    ]);
+    expect(readFileSync(path, 'utf8')).toBe('a\nb\n');
   });
 
   it('removes only the temporary log files of its own host', async () => {

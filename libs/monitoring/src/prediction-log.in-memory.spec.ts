@@ -80,6 +80,41 @@ const until = async (done: () => boolean) => {
   for (let i = 0; i < 200 && !done(); i++) await new Promise((resolve) => setTimeout(resolve, 10));
 };
 
+/**
+ * Appends that wait while the spec holds them (the others go through), and how many ran at once: a flush held in
+ * the middle, so that records and ticks can come while it runs.
+ */
+class HeldAppends extends MemoryLogStore {
+  started = 0;
+  mostAtOnce = 0;
+  private running = 0;
+  private gate?: Promise<void>;
+  private release = (): void => undefined;
+
+  hold(): void {
+    this.gate = new Promise<void>((resolve) => (this.release = resolve));
+  }
+
+  letGo(): void {
+    this.gate = undefined;
+    this.release();
+  }
+
+  override async append(name: string, chunks: readonly Buffer[]): Promise<void> {
+    this.started++;
+    this.mostAtOnce = Math.max(this.mostAtOnce, ++this.running);
+    try {
+      await this.gate;
+      await super.append(name, chunks);
+    } finally {
+      this.running--;
+    }
+  }
+}
+
+/** Lets everything already started run to its end: the log's work on a MemoryLogStore is promise callbacks only. */
+const settle = () => new Promise((resolve) => setImmediate(resolve));
+
 describe('PredictionLog (in-memory store)', () => {
   let errorLines: jest.SpyInstance<void, Parameters<Logger['error']>>;
   beforeEach(() => {
@@ -268,6 +303,99 @@ describe('PredictionLog (in-memory store)', () => {
     await log.flush();
     expect(store.calls).toEqual([]);
     expect(store.names()).toEqual([]);
+  });
+
+  it('queues one early flush for several requests past FLUSH_AT_ROWS, and none while a flush runs', async () => {
+    const store = new HeldAppends();
+    const { log } = startLog({}, store);
+    const rows = Array.from({ length: FLUSH_AT_ROWS }, (_, i) => traffic[i % traffic.length]);
+    store.hold();
+    // Past the threshold twice before the flush it queued has started: one flush.
+    log.record(batch('almost', rows.slice(1)));
+    log.record(batch('enough', rows.slice(0, 1)));
+    log.record(batch('more', rows.slice(0, 1)));
+    await settle();
+    expect(store.started).toBe(1);
+    // Past it again while that flush's append hangs: the rows wait for the next flush.
+    log.record(batch('during', rows));
+    store.letGo();
+    await settle();
+    expect(store.started).toBe(1);
+    expect(requestIds(store.text(LOG))).toEqual(['almost', 'enough', 'more']);
+
+    await log.flush();
+    expect(store.started).toBe(2);
+    expect(store.mostAtOnce).toBe(1);
+    expect(requestIds(store.text(LOG))).toEqual(['almost', 'enough', 'more', 'during']);
+  });
+
+  it('skips a tick that comes while a flush runs, rather than queueing it behind', async () => {
+    jest.useFakeTimers({ doNotFake: ['nextTick', 'queueMicrotask', 'setImmediate'] });
+    try {
+      const store = new HeldAppends();
+      const { log, seen } = startLog({ PREDICTION_LOG_FLUSH_MS: '1000' }, store);
+      log.onApplicationBootstrap();
+      await settle();
+      store.hold();
+      log.record(batch('a', traffic.slice(0, 1)));
+      const flushing = log.flush();
+      await settle();
+      expect(store.started).toBe(1);
+      log.record(batch('b', traffic.slice(1, 2)));
+      store.calls.length = 0;
+      jest.advanceTimersByTime(1000);
+      store.letGo();
+      await flushing;
+      await settle();
+      // The held flush's append and summary, and nothing of the tick: no append of `b`, the folder neither listed
+      // nor measured.
+      expect(store.calls).toEqual(['append', 'writeSummary']);
+      expect(store.started).toBe(1);
+      expect(seen.diskBytes).toBe(-1);
+
+      // The next tick, with no flush running, writes `b` and measures the folder.
+      jest.advanceTimersByTime(1000);
+      await settle();
+      expect(requestIds(store.text(LOG))).toEqual(['a', 'b']);
+      expect(store.calls).toContain('list');
+      expect(seen.diskBytes).toBe(
+        Buffer.byteLength(store.text(LOG)!) + Buffer.byteLength(store.text(COUNTS)!),
+      );
+      expect(store.mostAtOnce).toBe(1);
+      await log.onApplicationShutdown();
+    } finally {
+      jest.useRealTimers();
+    }
+  });
+
+  it('keeps a day it has open through ticks with nothing to write: a closed one is compressed without opening it again', async () => {
+    jest.useFakeTimers({
+      now: new Date('2026-11-30T12:00:00.000Z'),
+      doNotFake: ['nextTick', 'queueMicrotask', 'setImmediate'],
+    });
+    try {
+      const { log, store } = startLog({ PREDICTION_LOG_FLUSH_MS: '1000' });
+      const day = logFileName('2026-11-30', 'replica-a');
+      log.onApplicationBootstrap();
+      await settle();
+      log.record(batch('a', traffic.slice(0, 2)));
+      await log.flush();
+      expect(store.calls).toContain('cutTornTail');
+      // Two days later, idle: the first tick finds the day closed and compresses it, with what it knew of it.
+      jest.setSystemTime(new Date('2026-12-02T12:00:00.000Z'));
+      store.calls.length = 0;
+      jest.advanceTimersByTime(1000);
+      for (let i = 0; i < 20 && !store.names().includes(`${day}.gz`); i++) await settle();
+      expect(store.names()).toContain(`${day}.gz`);
+      expect(store.names()).not.toContain(day);
+      expect(store.calls).toContain('compress');
+      expect(store.calls).not.toContain('cutTornTail');
+      expect(store.calls).not.toContain('ensureFolder');
+      expect(requestIds(store.text(`${day}.gz`))).toEqual(['a']);
+      await log.onApplicationShutdown();
+    } finally {
+      jest.useRealTimers();
+    }
   });
 
   it('starts a flush by itself once FLUSH_AT_ROWS rows wait, not before', async () => {

@@ -557,7 +557,15 @@ describe('PredictionLog', () => {
 
     const { log } = startLog(dir, 'replica-a', { value: reference }, { PREDICTION_LOG_FLUSH_MS: 10 });
     log.onApplicationBootstrap();
-    const compressed = (day: string) => readdirSync(dir).includes(`${logFileName(day, 'replica-a')}.gz`);
+    // A compression renames its compressed form into place before it removes the plain one: a day is done once
+    // only the compressed form is left.
+    const compressed = (day: string) => {
+      const names = readdirSync(dir);
+      return (
+        names.includes(`${logFileName(day, 'replica-a')}.gz`) &&
+        !names.includes(logFileName(day, 'replica-a'))
+      );
+    };
     for (let i = 0; i < 100 && !(compressed(dayNames[0]) && compressed(dayNames[1])); i++)
       await new Promise((resolve) => setTimeout(resolve, 20));
     expect(
