@@ -106,23 +106,32 @@ export function inputsWithData(
 /**
  * An input tensor whose data is read when first asked for (decoded from its bytes, or taken from a gRPC request's
  * typed contents): rowsOfInputs checks the name, datatype and shape first, and reads FP32 bytes into rows itself.
+ * A class, not an object literal with a getter: every instance then has one shape, and the code reading inputs
+ * stays monomorphic (the literal cost about 10 µs of a binary request's 160 on the bench's load).
  */
+class LazyInputTensor implements RequestInputTensor {
+  private decoded?: readonly unknown[];
+
+  constructor(
+    readonly name: string,
+    readonly datatype: string,
+    readonly shape: readonly number[],
+    readonly parameters: InferenceParameters | undefined,
+    readonly raw: Uint8Array | undefined,
+    private readonly read: () => readonly unknown[],
+  ) {}
+
+  get data(): readonly unknown[] {
+    return (this.decoded ??= this.read());
+  }
+}
+
 export function lazyInputTensor(
   input: Pick<RequestInputTensor, 'name' | 'datatype' | 'shape' | 'parameters'>,
   read: () => readonly unknown[],
   raw?: Uint8Array,
 ): RequestInputTensor {
-  let data: readonly unknown[] | undefined;
-  return {
-    name: input.name,
-    datatype: input.datatype,
-    shape: input.shape,
-    ...(input.parameters === undefined ? {} : { parameters: input.parameters }),
-    ...(raw === undefined ? {} : { raw }),
-    get data() {
-      return (data ??= read());
-    },
-  };
+  return new LazyInputTensor(input.name, input.datatype, input.shape, input.parameters, raw, read);
 }
 
 /** The input's `parameters.binary_data_size`, checked to be a byte count; undefined when it has none. */
