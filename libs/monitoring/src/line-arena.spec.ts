@@ -1,5 +1,26 @@
 import { ArenaChunk, LineArena } from './line-arena';
 
+/** `count` lines of 10 characters in an arena of 32-byte slabs: room for 30 bytes each, so a slab each. */
+function linesInSlabsOfTheirOwn(arena: LineArena, count: number): ArenaChunk[] {
+  const chunks: ArenaChunk[] = [];
+  for (let i = 0; i < count; i++) {
+    arena.write(String(i).repeat(10), () => undefined);
+    chunks.push(arena.take()!);
+  }
+  return chunks;
+}
+
+/** How many of ten more slab-sized lines land in one of the chunks' slabs. */
+function reusedOf(arena: LineArena, chunks: readonly ArenaChunk[]): number {
+  const old = new Set(chunks.map((chunk) => chunk.slab));
+  let reused = 0;
+  for (let i = 0; i < 10; i++) {
+    arena.write('x'.repeat(10), () => undefined);
+    if (old.has(arena.take()!.slab)) reused++;
+  }
+  return reused;
+}
+
 describe('LineArena', () => {
   it('hands out what was written since the last take, and never writes over a chunk not released', () => {
     const arena = new LineArena(64);
@@ -129,22 +150,11 @@ describe('LineArena slabs', () => {
 
   it('keeps at most 8 released slabs for reuse', () => {
     const arena = new LineArena(32);
-    const chunks: ArenaChunk[] = [];
-    // Ten lines, each in a slab of its own (room for 30 bytes each, 32 bytes a slab).
-    for (let i = 0; i < 10; i++) {
-      arena.write(String(i).repeat(10), () => undefined);
-      chunks.push(arena.take()!);
-    }
+    const chunks = linesInSlabsOfTheirOwn(arena, 10);
     expect(new Set(chunks.map((chunk) => chunk.slab)).size).toBe(10);
     // All but the current one released: eight are kept.
     arena.release(chunks.slice(0, 9));
-    const old = new Set(chunks.map((chunk) => chunk.slab));
-    let reused = 0;
-    for (let i = 0; i < 10; i++) {
-      arena.write('x'.repeat(10), () => undefined);
-      if (old.has(arena.take()!.slab)) reused++;
-    }
-    expect(reused).toBe(8);
+    expect(reusedOf(arena, chunks)).toBe(8);
   });
 
   it('counts every chunk pointing into a slab: one still held keeps it from reuse', () => {
@@ -197,23 +207,13 @@ describe('LineArena slabs', () => {
 
   it('keeps at most 8 slabs aside, also when the current one is set aside for a long line', () => {
     const arena = new LineArena(32);
-    const chunks: ArenaChunk[] = [];
     // Nine lines in nine slabs; the eight before the current one released: eight spare slabs.
-    for (let i = 0; i < 9; i++) {
-      arena.write(String(i).repeat(10), () => undefined);
-      chunks.push(arena.take()!);
-    }
+    const chunks = linesInSlabsOfTheirOwn(arena, 9);
     arena.release(chunks);
     // The current slab, free now, is not taken for a line longer than a slab: with eight aside, it is let go.
     arena.write('€'.repeat(100), () => undefined);
     const long = arena.take()!;
-    const old = new Set(chunks.map((chunk) => chunk.slab));
-    let reused = 0;
-    for (let i = 0; i < 10; i++) {
-      arena.write('x'.repeat(10), () => undefined);
-      if (old.has(arena.take()!.slab)) reused++;
-    }
-    expect(reused).toBe(8);
+    expect(reusedOf(arena, chunks)).toBe(8);
     expect(long.bytes.toString()).toBe('€'.repeat(100));
   });
 });

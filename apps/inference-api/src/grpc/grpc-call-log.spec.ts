@@ -91,12 +91,18 @@ function intercept(log: GrpcCallLog, path = MODEL_INFER) {
   return { call, intercepted };
 }
 
+/** A call of `path` through a fresh call log, started by a handler whose listener records what it hears. */
+function startedCall(path = MODEL_INFER) {
+  const logged = callLog();
+  const { call, intercepted } = intercept(logged.log, path);
+  const { heard, listener } = handlerListener();
+  intercepted.start(listener);
+  return { ...logged, call, intercepted, heard };
+}
+
 describe('GrpcCallLog', () => {
   it('gives a call a fresh request id, hands it to the handler, echoes it, and logs one line at its status', async () => {
-    const { log, lines, counted } = callLog();
-    const { call, intercepted } = intercept(log);
-    const { heard, listener } = handlerListener();
-    intercepted.start(listener);
+    const { lines, counted, call, intercepted, heard } = startedCall();
 
     call.listener!.onReceiveMetadata(new Metadata());
     call.listener!.onReceiveMessage({ model_name: 'seed_gbc' });
@@ -124,10 +130,7 @@ describe('GrpcCallLog', () => {
   });
 
   it("keeps the client's own sane request id, and logs a refusal's detail", async () => {
-    const { log, lines, counted } = callLog();
-    const { call, intercepted } = intercept(log);
-    const { heard, listener } = handlerListener();
-    intercepted.start(listener);
+    const { lines, counted, call, intercepted, heard } = startedCall();
     const incoming = new Metadata();
     incoming.set('x-request-id', 'client-chosen-id');
     call.listener!.onReceiveMetadata(incoming);
@@ -145,10 +148,7 @@ describe('GrpcCallLog', () => {
   });
 
   it('logs a cancelled call once, as cancelled, and the handler hears of it', async () => {
-    const { log, lines, counted } = callLog();
-    const { call, intercepted } = intercept(log);
-    const { heard, listener } = handlerListener();
-    intercepted.start(listener);
+    const { lines, counted, call, intercepted, heard } = startedCall();
     call.listener!.onReceiveMetadata(new Metadata());
     call.listener!.onCancel();
     expect(heard.cancelled).toBe(1);
@@ -162,9 +162,7 @@ describe('GrpcCallLog', () => {
   });
 
   it('counts the probes without a line, as the HTTP probes have none', async () => {
-    const { log, lines, counted } = callLog();
-    const { call, intercepted } = intercept(log, '/grpc.health.v1.Health/Check');
-    intercepted.start(handlerListener().listener);
+    const { lines, counted, call, intercepted } = startedCall('/grpc.health.v1.Health/Check');
     call.listener!.onReceiveMetadata(new Metadata());
     intercepted.sendStatus({ code: GrpcStatus.OK, details: 'OK' });
     expect(lines).toEqual([]);
