@@ -25,6 +25,9 @@ const shared = {
 
 module.exports = {
   testTimeout: 30000,
+  // One temporary folder for the whole run, removed at its end (see the file).
+  globalSetup: '<rootDir>/test/support/run-tmpdir-setup.mjs',
+  globalTeardown: '<rootDir>/test/support/run-tmpdir-teardown.mjs',
   projects: [
     {
       ...shared,

@@ -7,6 +7,8 @@ const [unit, e2e] = base.projects;
 
 module.exports = {
   testTimeout: base.testTimeout,
+  globalSetup: base.globalSetup,
+  globalTeardown: base.globalTeardown,
   projects: [
     unit,
     {
