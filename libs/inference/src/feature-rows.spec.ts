@@ -1,5 +1,5 @@
 import { InvalidInstancesError } from './errors';
-import { toFeatureRows } from './feature-rows';
+import { checkFloat32Values, toFeatureRows, toFeatureValues } from './feature-rows';
 import { ModelSignature } from './model-signature';
 
 const signature = (overrides: Partial<ModelSignature> = {}): ModelSignature => ({
@@ -11,12 +11,18 @@ const signature = (overrides: Partial<ModelSignature> = {}): ModelSignature => (
 });
 
 function problems(instances: unknown[], sig = signature()): Array<{ field: string; message: string }> {
-  try {
+  return problemsOf(() =>
     toFeatureRows(
       instances,
       sig,
       instances.map((_, i) => `instances[${i}]`),
-    );
+    ),
+  );
+}
+
+function problemsOf(check: () => unknown): Array<{ field: string; message: string }> {
+  try {
+    check();
   } catch (error) {
     if (error instanceof InvalidInstancesError) return error.errors ?? [];
     throw error;
@@ -188,5 +194,68 @@ describe('toFeatureRows', () => {
 
   it('stops listing after 20 problems', () => {
     expect(problems(Array.from({ length: 30 }, () => [1]))).toHaveLength(20);
+  });
+});
+
+describe('toFeatureValues', () => {
+  it('lays the rows out flat and row-major, named rows in the model’s order, as doubles', () => {
+    const named = signature({ features: ['a', 'b', 'c'] });
+    const values = toFeatureValues([[0.1, 2, 3], { c: 6, b: 5, a: 4 }], named, [
+      'instances[0]',
+      'instances[1]',
+    ]);
+    expect(values).toBeInstanceOf(Float64Array);
+    // 0.1 as sent, not as the float32 the model is fed.
+    expect(Array.from(values)).toEqual([0.1, 2, 3, 4, 5, 6]);
+  });
+});
+
+describe('checkFloat32Values', () => {
+  const paths = ['float_input[0]', 'float_input[1]'];
+
+  it('passes every finite float32, the extremes and negative zero included', () => {
+    const values = Float32Array.from([0, -0, 3.4028234663852886e38, -3.4028234663852886e38, 1e-45, -1]);
+    expect(() => checkFloat32Values(values, 3, paths)).not.toThrow();
+  });
+
+  it('names each NaN and infinity by its row and column, in the words JSON values get', () => {
+    const values = Float32Array.from([1, NaN, 3, -Infinity, 5, Infinity]);
+    expect(problemsOf(() => checkFloat32Values(values, 3, paths))).toEqual([
+      { field: 'float_input[0][1]', message: 'float_input[0][1] is NaN; only finite numbers are accepted' },
+      {
+        field: 'float_input[1][0]',
+        message: 'float_input[1][0] is -Infinity; only finite numbers are accepted',
+      },
+      {
+        field: 'float_input[1][2]',
+        message: 'float_input[1][2] is Infinity; only finite numbers are accepted',
+      },
+    ]);
+    // The same values sent as JSON rows are refused with the same problems.
+    expect(
+      problemsOf(() =>
+        toFeatureValues(
+          [
+            [1, NaN, 3],
+            [-Infinity, 5, Infinity],
+          ],
+          signature(),
+          paths,
+        ),
+      ),
+    ).toEqual(problemsOf(() => checkFloat32Values(values, 3, paths)));
+  });
+
+  it('stops listing after 20 problems', () => {
+    const values = new Float32Array(30).fill(NaN);
+    expect(
+      problemsOf(() =>
+        checkFloat32Values(
+          values,
+          3,
+          Array.from({ length: 10 }, (_, i) => `x[${i}]`),
+        ),
+      ),
+    ).toHaveLength(20);
   });
 });

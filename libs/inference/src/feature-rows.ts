@@ -21,21 +21,27 @@ function fieldName(path: string, key: number | string): string {
 }
 
 /**
- * Turns client instances (rows of numbers, or objects keyed by feature name) into numeric rows in the model's
+ * A batch's feature values, flat and row-major in the model's feature order: the client's numbers as it sent them
+ * (doubles from JSON, float32 from binary FP32 tensors), made into the model's element type only when run. One
+ * array, not an array per row: the rows of a 32-row request were 32 arrays made, checked, copied into the input
+ * tensor and kept for the prediction log.
+ */
+export type FeatureValues = Float64Array | Float32Array;
+
+/**
+ * Turns client instances (rows of numbers, or objects keyed by feature name) into feature values in the model's
  * feature order, or throws one 422 that names every bad field. Nothing is coerced: "1.5", null and true are
  * rejected rather than guessed at.
  */
-export function toFeatureRows(
+export function toFeatureValues(
   instances: readonly unknown[],
   signature: ModelSignature,
   rowPaths: readonly string[],
-): number[][] {
-  const problems: FieldProblem[] = [];
-  const problem = (field: string, message: string) => {
-    if (problems.length < MAX_PROBLEMS) problems.push({ field, message: `${field} ${message}` });
-  };
+): Float64Array {
+  const problems = new Problems();
   const integersOnly = INTEGER_TYPES.has(signature.input.type);
   const expected = signature.featureCount;
+  const values = new Float64Array(instances.length * expected);
 
   /**
    * Records a problem when the value may not be fed. The field's name is only spelled out for a problem, and by a
@@ -43,51 +49,101 @@ export function toFeatureRows(
    */
   const checkValue = (value: unknown, path: string, key: number | string): void => {
     if (typeof value !== 'number') {
-      problem(fieldName(path, key), `must be a number, got ${describe(value)}`);
+      problems.add(fieldName(path, key), `must be a number, got ${describe(value)}`);
     } else if (!Number.isFinite(value)) {
-      problem(fieldName(path, key), `is ${value}; only finite numbers are accepted`);
+      problems.add(fieldName(path, key), nonFinite(value));
     } else if (integersOnly && !Number.isInteger(value)) {
-      problem(fieldName(path, key), `must be an integer: the model's input is ${signature.input.type}`);
+      problems.add(fieldName(path, key), `must be an integer: the model's input is ${signature.input.type}`);
     }
   };
 
-  const rows = instances.map((instance, i): number[] => {
+  for (let i = 0, offset = 0; i < instances.length; i++, offset += expected) {
+    const instance = instances[i];
     const path = rowPaths[i];
     if (Array.isArray(instance)) {
       if (instance.length !== expected) {
-        problem(path, `has ${instance.length} values; the model expects ${expected} features`);
-        return [];
+        problems.add(path, `has ${instance.length} values; the model expects ${expected} features`);
+        continue;
       }
-      // Checked in place and fed as it is: a row already in model order needs no copy.
-      for (let j = 0; j < instance.length; j++) checkValue(instance[j], path, j);
-      return instance as number[];
-    }
-    if (typeof instance === 'object' && instance !== null) {
+      for (let j = 0; j < expected; j++) {
+        const value: unknown = instance[j];
+        checkValue(value, path, j);
+        values[offset + j] = value as number;
+      }
+    } else if (typeof instance === 'object' && instance !== null) {
       const names = signature.features;
       if (!names) {
-        problem(
+        problems.add(
           path,
           `is an object, but this model's features have no names (model.json "features"); send an array of ${expected} numbers`,
         );
-        return [];
+        continue;
       }
       const record = instance as Record<string, unknown>;
       for (const key of Object.keys(record).filter((k) => !names.includes(k))) {
-        problem(`${path}.${shownKey(key)}`, `is not a feature of this model (features: ${names.join(', ')})`);
+        problems.add(
+          `${path}.${shownKey(key)}`,
+          `is not a feature of this model (features: ${names.join(', ')})`,
+        );
       }
-      return names.map((name) => {
-        if (!(name in record)) problem(`${path}.${name}`, 'is missing');
+      for (let j = 0; j < expected; j++) {
+        const name = names[j];
+        if (!(name in record)) problems.add(`${path}.${name}`, 'is missing');
         else checkValue(record[name], path, name);
-        return record[name] as number;
-      });
+        values[offset + j] = record[name] as number;
+      }
+    } else {
+      problems.add(
+        path,
+        `must be an array of ${expected} numbers${signature.features ? ' or an object keyed by feature name' : ''}, got ${describe(instance)}`,
+      );
     }
-    problem(
-      path,
-      `must be an array of ${expected} numbers${signature.features ? ' or an object keyed by feature name' : ''}, got ${describe(instance)}`,
-    );
-    return [];
-  });
+  }
+  problems.throwIfAny();
+  return values;
+}
 
-  if (problems.length > 0) throw new InvalidInstancesError(problems);
-  return rows;
+/** `toFeatureValues` as one array per row, for callers that take rows (scoring a training file). */
+export function toFeatureRows(
+  instances: readonly unknown[],
+  signature: ModelSignature,
+  rowPaths: readonly string[],
+): number[][] {
+  const values = toFeatureValues(instances, signature, rowPaths);
+  const width = signature.featureCount;
+  return instances.map((_, row) => Array.from(values.subarray(row * width, (row + 1) * width)));
+}
+
+/**
+ * Checks float32 values that came in binary (a float32 holds no string, null or fraction to refuse, but NaN and
+ * infinities): every bad one is named as JSON's are, `float_input[3][7] is NaN; …`.
+ */
+export function checkFloat32Values(values: Float32Array, width: number, rowPaths: readonly string[]): void {
+  let problems: Problems | undefined;
+  for (let i = 0; i < values.length; i++) {
+    const value = values[i];
+    // value - value is NaN exactly for NaN and ±Infinity: one subtraction instead of a call per value.
+    if (value - value !== 0) {
+      problems ??= new Problems();
+      problems.add(fieldName(rowPaths[Math.floor(i / width)], i % width), nonFinite(value));
+    }
+  }
+  problems?.throwIfAny();
+}
+
+function nonFinite(value: number): string {
+  return `is ${value}; only finite numbers are accepted`;
+}
+
+/** A request's problems, the first MAX_PROBLEMS of them, thrown as one 422. */
+class Problems {
+  private readonly list: FieldProblem[] = [];
+
+  add(field: string, message: string): void {
+    if (this.list.length < MAX_PROBLEMS) this.list.push({ field, message: `${field} ${message}` });
+  }
+
+  throwIfAny(): void {
+    if (this.list.length > 0) throw new InvalidInstancesError(this.list);
+  }
 }

@@ -6,7 +6,7 @@ export function jsonNumber(value: number): string {
   return Number.isFinite(value) ? String(value) : 'null';
 }
 
-export function jsonNumbers(values: readonly number[]): string {
+export function jsonNumbers(values: ArrayLike<number>): string {
   let out = '';
   for (let i = 0; i < values.length; i++) out += (i === 0 ? '' : ',') + jsonNumber(values[i]);
   return `[${out}]`;

@@ -1,3 +1,4 @@
+import type { FeatureValues } from './feature-rows';
 import { Prediction } from './model-signature';
 
 /**
@@ -18,8 +19,9 @@ export interface AnsweredBatch {
   requestId: string;
   /** When the prediction was made. */
   at: Date;
-  /** Rows in the model's feature order, as fed to the model. */
-  rows: readonly number[][];
+  /** The rows' feature values, row-major in the model's feature order: `predictions.length` rows of `featureCount`. */
+  features: FeatureValues;
+  featureCount: number;
   /**
    * The rows' feature arrays as the client wrote them, when the request's bytes allow it: the log then copies them
    * instead of formatting the numbers again, which cost more than the rest of a line.

@@ -2,20 +2,19 @@ import { AppConfig } from '@app/config';
 import { InferenceMetrics } from '@app/observability';
 import { Injectable, Optional } from '@nestjs/common';
 import { TooManyInstancesError } from './errors';
-import { toFeatureRows } from './feature-rows';
+import { checkFloat32Values, type FeatureValues, toFeatureValues } from './feature-rows';
 import { InferenceRunner } from './inference-runner';
 import { ModelRegistry } from './registry/model-registry';
 import type { ServedModel } from './registry/served-model';
 import { Prediction } from './model-signature';
 import { interpretOutputs } from './onnx';
+import type { TensorRows } from './open-inference/inference-request';
 import { PredictionSink, type VerbatimRows } from './prediction-sink';
 import type { OutputTensors } from './runtime/tensors';
 
 export interface PredictionResult {
   model: ServedModel;
   predictions: Prediction[];
-  /** Rows in the model's feature order, as they were fed to the model. */
-  rows: number[][];
   latencyMs: number;
 }
 
@@ -28,8 +27,9 @@ export interface TensorPredictionResult extends PredictionResult {
 /** A request checked against its model, ready to run. */
 export interface PreparedPrediction {
   model: ServedModel;
-  /** Rows in the model's feature order. */
-  rows: number[][];
+  /** The rows' feature values, row-major in the model's feature order. */
+  features: FeatureValues;
+  rowCount: number;
   /** When checking began (`performance.now()`): `latencyMs` covers checking and predicting. */
   startedAt: number;
   /** The rows as the client wrote them, for the prediction log (see AnsweredBatch). */
@@ -82,14 +82,15 @@ export class PredictionService {
    * Run it in the same turn of the event loop as the lookup: a version swapped out meanwhile answers what it holds
    * and then closes.
    */
-  prepareFor(
-    model: ServedModel,
-    instances: readonly unknown[],
-    rowPaths: readonly string[],
-    featuresFloat32?: Uint8Array,
-  ): PreparedPrediction {
-    const prepared = this.check(model, instances, rowPaths, performance.now());
-    return featuresFloat32 === undefined ? prepared : { ...prepared, featuresFloat32 };
+  prepareFor(model: ServedModel, input: TensorRows): PreparedPrediction {
+    const startedAt = performance.now();
+    if (input.float32 === undefined) return this.check(model, input.rows, input.paths, startedAt);
+    const { values, paths, float32 } = input;
+    const width = model.signature.featureCount;
+    const rowCount = values.length / width;
+    this.checkRowCount(rowCount);
+    checkFloat32Values(values, width, paths);
+    return { model, features: values, rowCount, startedAt, featuresFloat32: float32 };
   }
 
   private check(
@@ -98,30 +99,36 @@ export class PredictionService {
     rowPaths: readonly string[],
     startedAt: number,
   ): PreparedPrediction {
+    this.checkRowCount(instances.length);
+    const features = toFeatureValues(instances, model.signature, rowPaths);
+    return { model, features, rowCount: instances.length, startedAt };
+  }
+
+  private checkRowCount(rows: number): void {
     const max = this.config.get('MAX_BATCH_SIZE');
-    if (instances.length > max) throw new TooManyInstancesError(instances.length, max);
-    return { model, rows: toFeatureRows(instances, model.signature, rowPaths), startedAt };
+    if (rows > max) throw new TooManyInstancesError(rows, max);
   }
 
   /** The asynchronous half: runs prepared rows (batched with other requests), counts and records the answers. */
   async run(
-    { model, rows, startedAt, featuresJson, featuresFloat32 }: PreparedPrediction,
+    { model, features, rowCount, startedAt, featuresJson, featuresFloat32 }: PreparedPrediction,
     requestId: string,
   ): Promise<TensorPredictionResult> {
-    const outputs = await this.runner.run(model, rows);
-    const predictions = interpretOutputs(model.signature, outputs, rows.length);
+    const outputs = await this.runner.run(model, features, rowCount);
+    const predictions = interpretOutputs(model.signature, outputs, rowCount);
     this.countPredictions(model, predictions);
     this.sink?.record({
       model: model.name,
       version: model.version,
       requestId,
       at: new Date(),
-      rows,
+      features,
+      featureCount: model.signature.featureCount,
       featuresJson,
       featuresFloat32,
       predictions,
     });
-    return { model, predictions, rows, outputs, latencyMs: performance.now() - startedAt };
+    return { model, predictions, outputs, latencyMs: performance.now() - startedAt };
   }
 
   private countPredictions(model: ServedModel, predictions: Prediction[]): void {

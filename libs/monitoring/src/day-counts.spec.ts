@@ -10,6 +10,7 @@ import { MemoryLogStore } from './memory-log-store';
 import { RecordedRows, SEGMENT_ROWS } from './recorded-rows';
 import { parseReferenceProfile, ReferenceProfile } from './reference-profile';
 import { LoadedReference } from './reference-profile-store';
+import { answeredFeatures } from '../../../test/support/feature-values';
 
 const REFERENCE_PATH = resolve(__dirname, '../../../models/seed_gbc/1/reference.json');
 const profile = parseReferenceProfile(readFileSync(REFERENCE_PATH, 'utf8'), REFERENCE_PATH);
@@ -37,7 +38,7 @@ function batch(requestId: string, rows: number[][], model = 'seed_gbc', version 
     version,
     requestId,
     at: new Date(`${DAY}T12:00:00Z`),
-    rows,
+    ...answeredFeatures(rows),
     predictions: rows.map((row) => ({
       task: 'classification' as const,
       label: row[0] > 0 ? 1 : 0,

@@ -60,8 +60,11 @@ export function countRow(
 
 /** Adds a request's rows. */
 export function countBatch(target: CountTarget, batch: AnsweredBatch, logged: boolean): void {
-  for (let i = 0; i < batch.rows.length; i++)
-    countRow(target, batch.rows[i], observedOutput(batch.predictions[i]), logged);
+  const { features, featureCount: width, predictions } = batch;
+  for (let i = 0; i < predictions.length; i++) {
+    const row = features.subarray(i * width, (i + 1) * width);
+    countRow(target, row, observedOutput(predictions[i]), logged);
+  }
 }
 
 /** Counts the rows of the lines into the targets `targetOf` names (none: the row is skipped). */

@@ -1,6 +1,7 @@
 import type { AnsweredBatch } from '@app/inference';
 import { LineArena } from './line-arena';
 import { LoggedRequest, parseRecords, recordLine, writeRecordLine } from './log-record';
+import { answeredFeatures } from '../../../test/support/feature-values';
 
 // Rows the client sent in binary are logged as their bytes (`features_f32le`), read back as the numbers it sent.
 
@@ -23,7 +24,7 @@ const batch: AnsweredBatch = {
   version: '1',
   requestId: 'binary-1',
   at: new Date('2026-11-30T09:00:00.000Z'),
-  rows: ROWS,
+  ...answeredFeatures(ROWS),
   featuresFloat32: float32le(ROWS),
   predictions: [
     { task: 'classification', label: 1, probability: 0.75, probabilities: { '0': 0.25, '1': 0.75 } },

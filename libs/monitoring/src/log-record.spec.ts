@@ -1,6 +1,7 @@
 import type { AnsweredBatch, Prediction } from '@app/inference';
 import { LineArena } from './line-arena';
 import { LoggedRequest, observedOutput, parseRecords, recordLine, writeRecordLine } from './log-record';
+import { answeredFeatures, rowsOfValues } from '../../../test/support/feature-values';
 
 /** The request's record built the plain way: what its line must be, byte for byte, once stringified. */
 function expectedLine(batch: AnsweredBatch): string {
@@ -10,7 +11,7 @@ function expectedLine(batch: AnsweredBatch): string {
     model: batch.model,
     version: batch.version,
     request_id: batch.requestId,
-    features: batch.rows.map((features) => [...features]),
+    features: rowsOfValues(batch.features, batch.featureCount),
     predictions: predictions.map((p) => (p.task === 'classification' ? p.label : p.value)),
   };
   if (predictions.every((p) => p.task === 'classification')) {
@@ -39,7 +40,7 @@ const batch = (predictions: Prediction[], rows: number[][]): AnsweredBatch => ({
   version: '3',
   requestId: 'req-1\u2028x',
   at: new Date('2026-11-29T10:11:12.345Z'),
-  rows,
+  ...answeredFeatures(rows),
   predictions,
 });
 

@@ -63,7 +63,7 @@ export function observedOutput(prediction: Prediction): ObservedOutput {
 export function recordLine(batch: AnsweredBatch, ts = batch.at.toISOString()): string {
   const float32 = batch.featuresFloat32;
   return float32 === undefined
-    ? `${lineHead(batch, ts)}${jsonRows(batch.rows)}${lineTail(batch)}`
+    ? `${lineHead(batch, ts)}${jsonRows(batch)}${lineTail(batch)}`
     : `${lineHead(batch, ts, FLOAT32_KEY)}"${base64(float32)}"${lineTail(batch)}`;
 }
 
@@ -122,9 +122,11 @@ function lineTail({ predictions }: AnsweredBatch): string {
   return `,"predictions":[${answers}]${classifier ? `,"probabilities":[${probabilities}]` : ''}}\n`;
 }
 
-function jsonRows(rows: readonly (readonly number[])[]): string {
+function jsonRows({ features, featureCount: width, predictions }: AnsweredBatch): string {
   let out = '';
-  for (let i = 0; i < rows.length; i++) out += (i === 0 ? '' : ',') + jsonNumbers(rows[i]);
+  for (let i = 0; i < predictions.length; i++) {
+    out += (i === 0 ? '' : ',') + jsonNumbers(features.subarray(i * width, (i + 1) * width));
+  }
   return `[${out}]`;
 }
 

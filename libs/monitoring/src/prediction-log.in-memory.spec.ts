@@ -14,6 +14,7 @@ import { SEGMENT_ROWS } from './recorded-rows';
 import { countStoredDays } from './prediction-log-reader';
 import { parseReferenceProfile } from './reference-profile';
 import { LoadedReference } from './reference-profile-store';
+import { answeredFeatures } from '../../../test/support/feature-values';
 
 /**
  * The prediction log's own logic against a MemoryLogStore: the disk refusing writes, appends landing in part, torn
@@ -34,7 +35,7 @@ function batch(requestId: string, rows: number[][], at = new Date()): AnsweredBa
     version: '1',
     requestId,
     at,
-    rows,
+    ...answeredFeatures(rows),
     predictions: rows.map((row) => ({
       task: 'classification' as const,
       label: row[0] > 0 ? 1 : 0,

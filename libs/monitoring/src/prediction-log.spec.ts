@@ -31,6 +31,7 @@ import { SEGMENT_ROWS } from './recorded-rows';
 import { countLogDays } from './prediction-log-reader';
 import { parseReferenceProfile } from './reference-profile';
 import { LoadedReference } from './reference-profile-store';
+import { answeredFeatures } from '../../../test/support/feature-values';
 
 const REFERENCE_PATH = resolve(__dirname, '../../../models/seed_gbc/1/reference.json');
 const profile = parseReferenceProfile(readFileSync(REFERENCE_PATH, 'utf8'), REFERENCE_PATH);
@@ -72,7 +73,7 @@ function batch(rows: number[][], at = new Date(), requestId = 'req-1'): Answered
     version: '1',
     requestId,
     at,
-    rows,
+    ...answeredFeatures(rows),
     predictions: rows.map((row) => ({
       task: 'classification' as const,
       label: row[0] > 0 ? 1 : 0,

@@ -101,7 +101,7 @@ export class PredictionLog implements PredictionSink, OnApplicationBootstrap, On
 
   /** The hot path: encodes and counts in memory; no I/O, no await, nothing that can throw into a prediction. */
   record(batch: AnsweredBatch): void {
-    if (!this.enabled || batch.rows.length === 0) return;
+    if (!this.enabled || batch.predictions.length === 0) return;
     this.recorded.record(batch);
     if (this.recorded.rows > MAX_PENDING_ROWS) this.dropOldest();
     else if (this.recorded.rows >= FLUSH_AT_ROWS) this.flushEarly();

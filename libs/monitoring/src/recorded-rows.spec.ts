@@ -3,6 +3,7 @@ import { BinCounter, countsKey } from './count-summary';
 import { recordLine } from './log-record';
 import { RecordedRows, Segment, SEGMENT_ROWS } from './recorded-rows';
 import type { ReferenceProfile } from './reference-profile';
+import { answeredFeatures } from '../../../test/support/feature-values';
 
 const klass = (label: number, probability: number): Prediction => ({
   task: 'classification',
@@ -17,7 +18,7 @@ function batch(
   at = '2026-11-30T12:00:00.000Z',
   predictions: Prediction[] = rows.map((row) => klass(row[0] > 0 ? 1 : 0, 0.75)),
 ): AnsweredBatch {
-  return { model: 'm', version: '1', requestId, at: new Date(at), rows, predictions };
+  return { model: 'm', version: '1', requestId, at: new Date(at), ...answeredFeatures(rows), predictions };
 }
 
 /** `n` rows of two features, numbered from `from`. */

@@ -98,9 +98,10 @@ export class RecordedRows {
     const logged = this.sampleRate >= 1 || this.random() < this.sampleRate;
     if (logged) segment.bytes += writeRecordLine(this.arena, batch, ts, () => this.takeArena(segment));
     this.count(segment, batch, logged);
-    segment.rows += batch.rows.length;
-    if (logged) segment.logged += batch.rows.length;
-    this.waiting += batch.rows.length;
+    const rows = batch.predictions.length;
+    segment.rows += rows;
+    if (logged) segment.logged += rows;
+    this.waiting += rows;
   }
 
   /** Every segment waiting, oldest first, for writing: they are the caller's until `written` or `putBack`. */
@@ -186,10 +187,11 @@ export class RecordedRows {
       countBatch({ entry: entry.counts, counter: entry.counter }, batch, logged);
       return;
     }
-    for (let i = 0; i < batch.rows.length; i++) {
+    const width = batch.featureCount;
+    for (let i = 0; i < batch.predictions.length; i++) {
       const p = batch.predictions[i];
       entry.uncounted!.push({
-        features: Float64Array.from(batch.rows[i]),
+        features: Float64Array.from(batch.features.subarray(i * width, (i + 1) * width)),
         output:
           p.task === 'classification'
             ? { prediction: p.label, probability: p.probability }

@@ -274,7 +274,7 @@ export class PredictionLane {
         );
         return {
           // Looked up and queued in one turn of the event loop, as the controller does.
-          prepared: this.predictions.prepareFor(model, plan.rows, plan.paths, plan.float32),
+          prepared: this.predictions.prepareFor(model, plan),
           respond: (res, result) =>
             sendInferenceAnswer(res, inferenceAnswer(model.signature, request, plan, result)),
         };

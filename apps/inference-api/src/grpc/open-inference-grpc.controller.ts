@@ -98,11 +98,11 @@ export class OpenInferenceGrpcController {
   async modelInfer(request: ModelInferRequest, metadata: Metadata): Promise<ModelInferResponse> {
     const model = this.served(request.model_name, request.model_version);
     // Everything the request can get wrong is found before its rows are queued.
-    const { rows, paths, float32 } = rowsOfInputs(model.signature, inputTensors(request));
+    const input = rowsOfInputs(model.signature, inputTensors(request));
     const selected = selectOutputs(model.signature, requestedOutputs(request));
     // Looked up and queued in one turn of the event loop: the version looked up answers, even across a swap.
     const result = await this.predictions.run(
-      this.predictions.prepareFor(model, rows, paths, float32),
+      this.predictions.prepareFor(model, input),
       requestIdOf(metadata),
     );
     const outputs = responseOutputs(model.signature, selected, result.outputs, result.predictions);

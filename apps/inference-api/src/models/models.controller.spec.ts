@@ -4,7 +4,6 @@ import { kservePredictResponse, kservePredictResponseJson } from './models.contr
 const result = (predictions: Prediction[], name = 'seed_gbc', version = '1'): PredictionResult => ({
   model: { name, version } as ServedModel,
   predictions,
-  rows: [],
   latencyMs: 1,
 });
 

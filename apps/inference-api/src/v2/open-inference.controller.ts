@@ -218,10 +218,7 @@ export class OpenInferenceController {
     // Everything the request can get wrong is found before its rows are queued.
     const plan = planInference(model.signature, body, binary);
     // Looked up and queued in one turn of the event loop: a swap cannot come between, the version looked up answers.
-    const result = await this.predictions.run(
-      this.predictions.prepareFor(model, plan.rows, plan.paths, plan.float32),
-      requestId,
-    );
+    const result = await this.predictions.run(this.predictions.prepareFor(model, plan), requestId);
     sendInferenceAnswer(res, inferenceAnswer(model.signature, body, plan, result));
   }
 }

@@ -1,5 +1,6 @@
 import type { ModelSignature } from '../model-signature';
 import { inferenceAnswer, planInference } from './inference-exchange';
+import { rowsIn } from '../../../../test/support/feature-values';
 
 const signature: ModelSignature = {
   input: { name: 'float_input', type: 'float32', shape: ['', 3] },
@@ -30,7 +31,7 @@ describe('planInference', () => {
   it('keeps the rows’ bytes of an FP32 input sent in binary, for the prediction log', () => {
     const bytes = float32le(ROWS.flat());
     const plan = planInference(signature, { inputs: [binaryInput] }, bytes);
-    expect(plan.rows).toEqual(ROWS);
+    expect(rowsIn(plan, 3)).toEqual(ROWS);
     expect(plan.paths).toEqual(['float_input[0]', 'float_input[1]']);
     expect(Buffer.from(plan.float32!)).toEqual(bytes);
     expect(plan.selected.map((o) => o.name)).toEqual(['variable']);
@@ -43,7 +44,7 @@ describe('planInference', () => {
       { inputs: [{ name: 'float_input', datatype: 'FP32', shape: [2, 3], data: ROWS.flat() }] },
       undefined,
     );
-    expect(plan.rows).toEqual(ROWS);
+    expect(rowsIn(plan, 3)).toEqual(ROWS);
     expect(plan.float32).toBeUndefined();
   });
 });

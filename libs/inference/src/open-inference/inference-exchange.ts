@@ -2,7 +2,12 @@
 // (the controller and the fast lane): checked against the model before its rows are queued, answered from the run.
 import type { ModelSignature, Prediction } from '../model-signature';
 import type { OutputTensors } from '../runtime/tensors';
-import { type InferenceRequestBody, inputsWithData, rowsOfInputs } from './inference-request';
+import {
+  type InferenceRequestBody,
+  inputsWithData,
+  rowsOfInputs,
+  type TensorRows,
+} from './inference-request';
 import {
   binaryOutputs,
   binaryResponse,
@@ -13,15 +18,11 @@ import {
 } from './model-outputs';
 
 /** A request checked against the model: its rows for the prediction service, and how its outputs go back. */
-export interface InferencePlan {
-  rows: unknown[][];
-  paths: string[];
-  /** The rows' bytes as sent, when they came as FP32 binary tensor data (for the prediction log). */
-  float32?: Uint8Array;
+export type InferencePlan = TensorRows & {
   selected: OfferedOutput[];
   /** Per selected output: as binary tensor data (Triton's extension) rather than JSON. */
   binary: boolean[];
-}
+};
 
 /**
  * Everything the request can get wrong is found here, before anything is queued.

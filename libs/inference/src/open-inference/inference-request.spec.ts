@@ -2,6 +2,7 @@ import type { ModelSignature } from '../model-signature';
 import { InvalidTensorError } from './errors';
 import { decodeRawTensor } from './raw-tensors';
 import { inputsWithData, rowsOfInputs, lazyInputTensor } from './inference-request';
+import { rowsIn } from '../../../../test/support/feature-values';
 
 const signature = (overrides: Partial<ModelSignature> = {}): ModelSignature => ({
   input: { name: 'float_input', type: 'float32', shape: ['', 3] },
@@ -47,13 +48,15 @@ describe('rowsOfInputs', () => {
       [1, 2, 3],
       [4, 5, 6],
     ];
-    expect(rowsOfInputs(signature(), [input(nested)]).rows).toEqual(
-      rowsOfInputs(signature(), [input([1, 2, 3, 4, 5, 6])]).rows,
+    expect(rowsIn(rowsOfInputs(signature(), [input(nested)]), 3)).toEqual(
+      rowsIn(rowsOfInputs(signature(), [input([1, 2, 3, 4, 5, 6])]), 3),
     );
   });
 
   it('leaves the values to the prediction service, which checks every route the same way', () => {
-    expect(rowsOfInputs(signature(), [input(['a', null, true], [1, 3])]).rows).toEqual([['a', null, true]]);
+    expect(rowsIn(rowsOfInputs(signature(), [input(['a', null, true], [1, 3])]), 3)).toEqual([
+      ['a', null, true],
+    ]);
   });
 
   it('names the input the model takes when the request has none or another', () => {
@@ -115,7 +118,7 @@ describe('rowsOfInputs', () => {
       fixedBatchSize: 1,
       input: { name: 'float_input', type: 'float32', shape: [1, 3] },
     });
-    expect(rowsOfInputs(fixed, [input([1, 2, 3, 4, 5, 6])]).rows).toHaveLength(2);
+    expect(rowsIn(rowsOfInputs(fixed, [input([1, 2, 3, 4, 5, 6])]), 3)).toHaveLength(2);
   });
 });
 
@@ -176,7 +179,11 @@ describe('inputsWithData', () => {
       },
       bytes,
     );
-    const { rows, float32 } = rowsOfInputs(signature(), [undecoded]);
+    const tensor = rowsOfInputs(signature(), [undecoded]);
+    // Read as float32 values, with no number made per value.
+    expect(tensor.float32 === undefined ? undefined : tensor.values).toBeInstanceOf(Float32Array);
+    const rows = rowsIn(tensor, 3);
+    const { float32 } = tensor;
     // Float32 as sent, non-finite values too: the prediction service refuses those, naming the element.
     expect(rows).toEqual([values.slice(0, 3).map(Math.fround), values.slice(3).map(Math.fround)]);
     expect(float32).toBe(bytes);
@@ -195,7 +202,7 @@ describe('inputsWithData', () => {
 
   it('feeds decoded data to rowsOfInputs like JSON data', () => {
     const [decoded] = inputsWithData([binaryInput(24)], float32Bytes([1, 2, 3, 4, 5, 6]));
-    expect(rowsOfInputs(signature(), [decoded]).rows).toEqual([
+    expect(rowsIn(rowsOfInputs(signature(), [decoded]), 3)).toEqual([
       [1, 2, 3],
       [4, 5, 6],
     ]);

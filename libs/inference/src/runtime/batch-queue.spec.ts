@@ -1,11 +1,24 @@
+import type { FeatureValues } from '../feature-rows';
 import { BatchQueue, BatchQueueOptions, OverloadedError } from './batch-queue';
 import { OutputTensors } from './tensors';
+
+/** Rows of two features, queued as the flat values the queue takes. */
+const submit = (q: BatchQueue, rows: number[][]): Promise<OutputTensors> =>
+  q.submit(Float64Array.from(rows.flat()), rows.length);
+
+/** A run's parts back into rows of two features, checking they hold `count` rows. */
+function rowsOfParts(parts: readonly FeatureValues[], count: number): number[][] {
+  const values = parts.flatMap((part) => Array.from(part));
+  expect(values).toHaveLength(count * 2);
+  return Array.from({ length: count }, (_, i) => [values[i * 2], values[i * 2 + 1]]);
+}
 
 /** A stand-in model: output row i is [10·x0, x1] of input row i; runs finish when the test says so. */
 function fakeModel() {
   const runs: Array<{ rows: number[][]; finish: () => void; fail: (e: Error) => void }> = [];
-  const execute = (rows: number[][]) =>
+  const execute = (parts: readonly FeatureValues[], count: number) =>
     new Promise<OutputTensors>((resolve, reject) => {
+      const rows = rowsOfParts(parts, count);
       runs.push({
         rows,
         finish: () =>
@@ -40,14 +53,14 @@ describe('BatchQueue', () => {
   it('runs the first request at once and merges what queues meanwhile into the next run', async () => {
     const model = fakeModel();
     const q = queue({}, model.execute);
-    const first = q.submit([[1, 1]]);
+    const first = submit(q, [[1, 1]]);
     const later = [
-      q.submit([[2, 2]]),
-      q.submit([
+      submit(q, [[2, 2]]),
+      submit(q, [
         [3, 3],
         [4, 4],
       ]),
-      q.submit([[5, 5]]),
+      submit(q, [[5, 5]]),
     ];
     await tick();
     expect(model.runs.map((r) => r.rows.length)).toEqual([1]);
@@ -76,7 +89,7 @@ describe('BatchQueue', () => {
     const model = fakeModel();
     const q = queue({ maxBatchRows: 3, concurrency: 4 }, model.execute);
     const rows = Array.from({ length: 7 }, (_, i) => [i, -i]);
-    const answer = q.submit(rows);
+    const answer = submit(q, rows);
     await tick();
     expect(model.runs.map((r) => r.rows.length)).toEqual([3, 3, 1]);
     model.runs.forEach((r) => r.finish());
@@ -87,7 +100,7 @@ describe('BatchQueue', () => {
     const model = fakeModel();
     const q = queue({ maxBatchRows: 3, concurrency: 4 }, model.execute);
     const rows = Array.from({ length: 6 }, (_, i) => [i, i]);
-    const answer = q.submit(rows);
+    const answer = submit(q, rows);
     await tick();
     expect(model.runs.map((r) => r.rows.length)).toEqual([3, 3]);
     model.runs.forEach((r) => r.finish());
@@ -97,7 +110,7 @@ describe('BatchQueue', () => {
   it('keeps at most `concurrency` runs going', async () => {
     const model = fakeModel();
     const q = queue({ maxBatchRows: 1, concurrency: 2 }, model.execute);
-    const answers = [1, 2, 3, 4].map((x) => q.submit([[x, x]]));
+    const answers = [1, 2, 3, 4].map((x) => submit(q, [[x, x]]));
     await tick();
     expect(model.runs).toHaveLength(2);
     model.runs[0].finish();
@@ -112,16 +125,16 @@ describe('BatchQueue', () => {
   it('waits up to maxDelayMs for a fuller batch, and not at all once the batch is full', async () => {
     const model = fakeModel();
     const q = queue({ maxBatchRows: 2, maxDelayMs: 30 }, model.execute);
-    const one = q.submit([[1, 1]]);
+    const one = submit(q, [[1, 1]]);
     await tick();
     expect(model.runs).toHaveLength(0);
-    const two = q.submit([[2, 2]]);
+    const two = submit(q, [[2, 2]]);
     await tick();
     expect(model.runs.map((r) => r.rows.length)).toEqual([2]);
     model.runs[0].finish();
     await Promise.all([one, two]);
 
-    const alone = q.submit([[3, 3]]);
+    const alone = submit(q, [[3, 3]]);
     await new Promise((resolve) => setTimeout(resolve, 60));
     expect(model.runs).toHaveLength(2);
     model.runs[1].finish();
@@ -132,15 +145,15 @@ describe('BatchQueue', () => {
     const model = fakeModel();
     const q = queue({ maxQueuedRows: 4, maxBatchRows: 1 }, model.execute);
     const accepted = [
-      q.submit([[1, 1]]),
-      q.submit([
+      submit(q, [[1, 1]]),
+      submit(q, [
         [2, 2],
         [3, 3],
       ]),
     ];
     await tick();
     // One row is running, two are queued: three more would exceed four.
-    const refused = q.submit([
+    const refused = submit(q, [
       [4, 4],
       [5, 5],
       [6, 6],
@@ -158,8 +171,8 @@ describe('BatchQueue', () => {
   it('fails every request of a failed run, and keeps serving afterwards', async () => {
     const model = fakeModel();
     const q = queue({ concurrency: 1 }, model.execute);
-    const blocker = q.submit([[0, 0]]);
-    const [a, b] = [q.submit([[1, 1]]), q.submit([[2, 2]])];
+    const blocker = submit(q, [[0, 0]]);
+    const [a, b] = [submit(q, [[1, 1]]), submit(q, [[2, 2]])];
     await tick();
     model.runs[0].finish();
     await blocker;
@@ -167,7 +180,7 @@ describe('BatchQueue', () => {
     model.runs[1].fail(new Error('session exploded'));
     await expect(a).rejects.toThrow('session exploded');
     await expect(b).rejects.toThrow('session exploded');
-    const after = q.submit([[3, 3]]);
+    const after = submit(q, [[3, 3]]);
     await tick();
     model.runs[2].finish();
     expect(rowsOf(await after)).toEqual([[30, 3]]);
@@ -186,7 +199,7 @@ describe('BatchQueue', () => {
       },
       model.execute,
     );
-    const answers = [q.submit([[1, 1]]), q.submit([[2, 2]]), q.submit([[3, 3]])];
+    const answers = [submit(q, [[1, 1]]), submit(q, [[2, 2]]), submit(q, [[3, 3]])];
     await tick();
     model.runs[0].finish();
     await tick();
@@ -201,9 +214,9 @@ describe('BatchQueue', () => {
   it('hands out the answers of a merged run one event-loop turn apart', async () => {
     const model = fakeModel();
     const q = queue({}, model.execute);
-    const blocker = q.submit([[0, 0]]);
+    const blocker = submit(q, [[0, 0]]);
     const answered: number[] = [];
-    const answers = [1, 2, 3].map((x) => q.submit([[x, x]]).then(() => answered.push(x)));
+    const answers = [1, 2, 3].map((x) => submit(q, [[x, x]]).then(() => answered.push(x)));
     await tick();
     model.runs[0].finish();
     await blocker;
@@ -218,16 +231,16 @@ describe('BatchQueue', () => {
   it('refuses a request only when it would take the queue past maxQueuedRows, and says how full it is', async () => {
     const model = fakeModel();
     const q = queue({ maxQueuedRows: 3, maxBatchRows: 1, model: 'seed_gbc' }, model.execute);
-    const running = q.submit([[1, 1]]);
+    const running = submit(q, [[1, 1]]);
     await tick();
     // Nothing queued but the running row has left the queue: three rows fit exactly, a fourth does not.
-    const fits = q.submit([
+    const fits = submit(q, [
       [2, 2],
       [3, 3],
       [4, 4],
     ]);
     expect(q.depth).toBe(3);
-    await expect(q.submit([[5, 5]])).rejects.toMatchObject({
+    await expect(submit(q, [[5, 5]])).rejects.toMatchObject({
       code: 'overloaded',
       status: 503,
       title: 'Overloaded',
@@ -260,14 +273,14 @@ describe('BatchQueue', () => {
         },
         model.execute,
       );
-      const first = q.submit([[1, 1]]);
+      const first = submit(q, [[1, 1]]);
       jest.advanceTimersByTime(29);
       expect(model.runs).toHaveLength(0);
       jest.advanceTimersByTime(1);
       expect(model.runs).toHaveLength(1);
       expect(waits).toEqual([0.03]);
 
-      const second = q.submit([[2, 2]]);
+      const second = submit(q, [[2, 2]]);
       jest.advanceTimersByTime(20);
       model.runs[0].finish();
       await first;
@@ -285,7 +298,7 @@ describe('BatchQueue', () => {
     it('stops waiting for fuller batches once drained, and runs what is queued at once', async () => {
       const model = fakeModel();
       const q = queue({ maxBatchRows: 4, maxDelayMs: 10_000 }, model.execute);
-      const queued = q.submit([[1, 1]]);
+      const queued = submit(q, [[1, 1]]);
       jest.advanceTimersByTime(100);
       expect(model.runs).toHaveLength(0);
       q.drain();
@@ -293,7 +306,7 @@ describe('BatchQueue', () => {
       expect(jest.getTimerCount()).toBe(0);
       model.runs[0].finish();
       expect(rowsOf(await queued)).toEqual([[10, 1]]);
-      const late = q.submit([[2, 2]]);
+      const late = submit(q, [[2, 2]]);
       expect(model.runs).toHaveLength(2);
       model.runs[1].finish();
       expect(rowsOf(await late)).toEqual([[20, 2]]);

@@ -1,4 +1,5 @@
 import { DomainError } from '@app/observability';
+import type { FeatureValues } from '../feature-rows';
 import { concatRows, OutputTensors, sliceRows } from './tensors';
 
 export class OverloadedError extends DomainError {
@@ -23,14 +24,15 @@ export interface BatchQueueOptions {
   concurrency: number;
   /** Rows waiting beyond which requests are refused. */
   maxQueuedRows: number;
-  /** One merged run; resolves to outputs whose first dimension is the row count. */
-  execute: (rows: number[][]) => Promise<OutputTensors>;
+  /** One merged run of the requests' feature values, in order; resolves to outputs whose first dimension is `rows`. */
+  execute: (parts: readonly FeatureValues[], rows: number) => Promise<OutputTensors>;
   /** Called once per run with its size, and once per request with how long it waited. */
   observe?: { batch(rows: number): void; wait(seconds: number): void; depth(rows: number): void };
 }
 
 interface Waiting {
-  rows: number[][];
+  features: FeatureValues;
+  rows: number;
   enqueuedAt: number;
   resolve: (outputs: OutputTensors) => void;
   reject: (error: unknown) => void;
@@ -53,23 +55,26 @@ export class BatchQueue {
     return this.queuedRows;
   }
 
-  async submit(rows: number[][]): Promise<OutputTensors> {
+  /** Queues `rows` rows, whose feature values are `features` (row-major). */
+  async submit(features: FeatureValues, rows: number): Promise<OutputTensors> {
     const { maxBatchRows, maxQueuedRows, model } = this.options;
-    if (this.queuedRows + rows.length > maxQueuedRows)
+    if (this.queuedRows + rows > maxQueuedRows)
       throw new OverloadedError(model, this.queuedRows, maxQueuedRows);
-    // The usual request fits one run: no copy of its rows, no outputs to join.
-    if (rows.length <= maxBatchRows) return this.enqueue(rows);
+    // The usual request fits one run: no copy of its values, no outputs to join.
+    if (rows <= maxBatchRows) return this.enqueue(features, rows);
+    const width = features.length / rows;
     const chunks: Array<Promise<OutputTensors>> = [];
-    for (let start = 0; start < rows.length; start += maxBatchRows) {
-      chunks.push(this.enqueue(rows.slice(start, start + maxBatchRows)));
+    for (let start = 0; start < rows; start += maxBatchRows) {
+      const end = Math.min(start + maxBatchRows, rows);
+      chunks.push(this.enqueue(features.subarray(start * width, end * width), end - start));
     }
     return concatRows(await Promise.all(chunks));
   }
 
-  private enqueue(rows: number[][]): Promise<OutputTensors> {
+  private enqueue(features: FeatureValues, rows: number): Promise<OutputTensors> {
     return new Promise((resolve, reject) => {
-      this.waiting.push({ rows, enqueuedAt: performance.now(), resolve, reject });
-      this.queuedRows += rows.length;
+      this.waiting.push({ features, rows, enqueuedAt: performance.now(), resolve, reject });
+      this.queuedRows += rows;
       this.options.observe?.depth(this.queuedRows);
       this.dispatch();
     });
@@ -95,9 +100,9 @@ export class BatchQueue {
   private takeBatch(maxRows: number): Waiting[] {
     const batch: Waiting[] = [];
     let rows = 0;
-    while (this.waiting.length > 0 && rows + this.waiting[0].rows.length <= maxRows) {
+    while (this.waiting.length > 0 && rows + this.waiting[0].rows <= maxRows) {
       const next = this.waiting.shift()!;
-      rows += next.rows.length;
+      rows += next.rows;
       batch.push(next);
     }
     this.queuedRows -= rows;
@@ -107,20 +112,24 @@ export class BatchQueue {
 
   private runBatch(batch: Waiting[]): void {
     const started = performance.now();
-    const rows = batch.length === 1 ? batch[0].rows : batch.flatMap((w) => w.rows);
-    this.options.observe?.batch(rows.length);
+    let rows = 0;
+    for (const waiting of batch) rows += waiting.rows;
+    this.options.observe?.batch(rows);
     for (const waiting of batch) this.options.observe?.wait((started - waiting.enqueuedAt) / 1000);
     this.running++;
     void this.options
-      .execute(rows)
+      .execute(
+        batch.map((waiting) => waiting.features),
+        rows,
+      )
       .then(
         (outputs) => {
           if (batch.length === 1) return batch[0].resolve(outputs);
           let start = 0;
           const answers = batch.map((waiting) => {
-            const rows = sliceRows(outputs, start, waiting.rows.length);
-            start += waiting.rows.length;
-            return () => waiting.resolve(rows);
+            const answer = sliceRows(outputs, start, waiting.rows);
+            start += waiting.rows;
+            return () => waiting.resolve(answer);
           });
           answerInTurns(answers);
         },

@@ -1,3 +1,4 @@
+import type { FeatureValues } from '../feature-rows';
 import type { OutputTensor } from '../onnx';
 
 /** The output tensors of one run, by output name. */
@@ -32,6 +33,53 @@ function fill<T extends Float32Array | Float64Array | Int32Array>(array: T, rows
   for (let r = 0; r < rows.length; r++) {
     const row = rows[r];
     for (let i = 0; i < row.length; i++) array[offset++] = row[i];
+  }
+  return array;
+}
+
+/**
+ * The feature values of the requests in one run, as the one input array of the model's element type: a request's
+ * own array when it is the only one and already of that type (binary FP32 for a float32 model), else one new array.
+ */
+export function inputOf(type: string, parts: readonly FeatureValues[], length: number): InputArray {
+  if (parts.length === 1) {
+    const [only] = parts;
+    // A whole array only: a request split across runs hands over views, copied like the rest.
+    const whole = only.byteOffset === 0 && only.byteLength === only.buffer.byteLength;
+    if (
+      whole &&
+      ((type === 'float32' && only instanceof Float32Array) ||
+        (type === 'float64' && only instanceof Float64Array))
+    )
+      return only;
+  }
+  switch (type) {
+    case 'float32':
+      return joined(new Float32Array(length), parts);
+    case 'float64':
+      return joined(new Float64Array(length), parts);
+    case 'int32':
+      return joined(new Int32Array(length), parts);
+    case 'int64': {
+      const array = new BigInt64Array(length);
+      let offset = 0;
+      for (const part of parts) for (let i = 0; i < part.length; i++) array[offset++] = BigInt(part[i]);
+      return array;
+    }
+    default:
+      throw new Error(`input element type ${type} is not supported`);
+  }
+}
+
+/** `set` converts between the numeric element types natively (checked integers into an Int32Array too). */
+function joined<T extends Float32Array | Float64Array | Int32Array>(
+  array: T,
+  parts: readonly FeatureValues[],
+): T {
+  let offset = 0;
+  for (const part of parts) {
+    array.set(part, offset);
+    offset += part.length;
   }
   return array;
 }
