@@ -1,5 +1,5 @@
 import { InvalidInstancesError } from './errors';
-import { checkFloat32Values, toFeatureRows, toFeatureValues } from './feature-rows';
+import { checkFloat32Values, rowPaths, toFeatureRows, toFeatureValues } from './feature-rows';
 import { ModelSignature } from './model-signature';
 
 const signature = (overrides: Partial<ModelSignature> = {}): ModelSignature => ({
@@ -257,5 +257,22 @@ describe('checkFloat32Values', () => {
         ),
       ),
     ).toHaveLength(20);
+  });
+});
+
+describe('rowPaths', () => {
+  it('names each row after its prefix, as many as asked for, however many that is', () => {
+    expect(rowPaths('instances', 3)).toEqual(['instances[0]', 'instances[1]', 'instances[2]']);
+    expect(rowPaths('float_input', 0)).toEqual([]);
+    const many = rowPaths('x', 300);
+    expect(many).toHaveLength(300);
+    expect(many[299]).toBe('x[299]');
+  });
+
+  it('hands out names a caller may not spoil for the next one', () => {
+    const first = rowPaths('y', 2);
+    first[0] = 'spoiled';
+    first.push('extra');
+    expect(rowPaths('y', 3)).toEqual(['y[0]', 'y[1]', 'y[2]']);
   });
 });

@@ -20,6 +20,25 @@ function fieldName(path: string, key: number | string): string {
   return typeof key === 'number' ? `${path}[${key}]` : `${path}.${key}`;
 }
 
+/** Rows whose names are kept once made: as many as a request usually carries. */
+const NAMED_ROWS = 256;
+const namedRows = new Map<string, readonly string[]>();
+
+/**
+ * `prefix[0]`, `prefix[1]`, …: how a request's rows are named in error messages. Every request needs them and
+ * almost none uses them, so the first NAMED_ROWS are made once per prefix (`instances`, a model's input name).
+ * Call it once the row count is known to match the data: it makes that many names.
+ */
+export function rowPaths(prefix: string, count: number): string[] {
+  let named = namedRows.get(prefix);
+  if (named === undefined) {
+    named = Array.from({ length: NAMED_ROWS }, (_, row) => `${prefix}[${row}]`);
+    namedRows.set(prefix, named);
+  }
+  if (count <= named.length) return named.slice(0, count);
+  return Array.from({ length: count }, (_, row) => `${prefix}[${row}]`);
+}
+
 /**
  * A batch's feature values, flat and row-major in the model's feature order: the client's numbers as it sent them
  * (doubles from JSON, float32 from binary FP32 tensors), made into the model's element type only when run. One

@@ -9,7 +9,7 @@ export { ModelLoadError, type ModelStatus, type ServedModel } from './registry/s
 export { type RepositoryIndexEntry } from './registry/version-ledger';
 export { RepositoryPoller } from './repository-poller';
 export * from './catalog';
-export { toFeatureRows } from './feature-rows';
+export { rowPaths, toFeatureRows } from './feature-rows';
 export * from './model-signature';
 export {
   type PredictionResult,

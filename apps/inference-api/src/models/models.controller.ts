@@ -6,6 +6,7 @@ import {
   ModelStatus,
   PredictionResult,
   PredictionService,
+  rowPaths,
 } from '@app/inference';
 import { Body, Controller, Get, HttpCode, Param, Post } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
@@ -64,13 +65,9 @@ export class ModelsController {
   }
 }
 
-/** `instances[i]` for the most rows a request may usually carry, made once: every request needs its rows' names. */
-const INSTANCE_PATHS = Array.from({ length: 256 }, (_, i) => `instances[${i}]`);
-
 /** How each instance is named in error messages. */
 export function instancePaths(instances: readonly unknown[]): string[] {
-  if (instances.length <= INSTANCE_PATHS.length) return INSTANCE_PATHS.slice(0, instances.length);
-  return instances.map((_, i) => `instances[${i}]`);
+  return rowPaths('instances', instances.length);
 }
 
 /** The KServe V1 answer; the fast lane answers with it too. */

@@ -113,6 +113,13 @@ describe('rowsOfInputs', () => {
     );
   });
 
+  it('names no row before the data has been found to fill the shape: a shape is only the client’s word', () => {
+    // Naming 2^32 rows first would take the process down (or, here, fail to make the array of names).
+    expect(refusal(() => rowsOfInputs(signature(), [input([1, 2, 3], [2 ** 32, 3])]))).toBe(
+      'input "float_input" has 3 values in data; shape [4294967296, 3] holds 12884901888',
+    );
+  });
+
   it('takes any number of rows into a graph with a fixed batch: the runner cuts them to its size', () => {
     const fixed = signature({
       fixedBatchSize: 1,
@@ -169,7 +176,7 @@ describe('inputsWithData', () => {
     });
   });
 
-  it('reads FP32 bytes that fill the shape straight into rows, without decoding them to flat data first', () => {
+  it('takes FP32 bytes that fill the shape as float32 values, without decoding them to flat data first', () => {
     const values = [0.1, -2, Number.NaN, 4, Number.POSITIVE_INFINITY, 6];
     const bytes = float32Bytes(values);
     const undecoded = lazyInputTensor(

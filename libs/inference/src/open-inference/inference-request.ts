@@ -1,3 +1,4 @@
+import { rowPaths } from '../feature-rows';
 import type { ModelSignature } from '../model-signature';
 import { datatypeOf, formatShape } from './datatypes';
 import { InvalidTensorError } from './errors';
@@ -205,16 +206,16 @@ export function rowsOfInputs(signature: ModelSignature, inputs: readonly Request
       `input "${name}" has shape ${formatShape(shape)}: no rows; send at least one`,
     );
   }
-  const paths = Array.from({ length: rowCount }, (_, row) => `${name}[${row}]`);
   const { raw } = input;
+  // Rows are named once their count is known to match the data: the shape alone is the client's word.
   if (datatype === 'FP32' && raw !== undefined && raw.byteLength === rowCount * features * 4) {
-    return { values: float32Values(raw), paths, float32: raw };
+    return { values: float32Values(raw), paths: rowPaths(name, rowCount), float32: raw };
   }
   // FP32 bytes of another length decode to data that flatRows refuses with the count it expected.
   const rows = input.data.some(Array.isArray)
     ? nestedRows(input, rowCount, features)
     : flatRows(input, rowCount, features);
-  return { rows, paths };
+  return { rows, paths: rowPaths(name, rowCount) };
 }
 
 const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
