@@ -2,7 +2,8 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { resolve } from 'node:path';
 import { SEED_TRAIN_CSV } from '../../../test/support/monitoring-data';
-import { binCount, binIndex, binLabels, Binning, quantileEdges } from './binning';
+import { seededRandom } from '../../../test/support/onnx-model-builder';
+import { binCount, binFinder, binIndex, binLabels, Binning, quantileEdges } from './binning';
 import { ReferenceProfile, ReferenceProfileBuilder } from './reference-profile';
 import { readTrainingData } from './training-data';
 
@@ -19,6 +20,35 @@ describe('binning', () => {
     expect(binIndex(numeric, 2)).toBe(3);
     expect(binIndex(numeric, 1e9)).toBe(3);
     expect(binLabels(numeric)).toEqual(['< 0', '0 – 1', '1 – 2', '≥ 2']);
+  });
+
+  it.each([
+    ['a few edges (compared one by one)', 9],
+    ['the most compared one by one', 32],
+    ['more edges than that (binary search)', 33],
+    ['many edges', 200],
+  ])('finds with %s the bin a value belongs in: the number of edges it is not below', (_, count) => {
+    const random = seededRandom(count);
+    // Sorted, with repeats (a feature's deciles can repeat), and values that fall on edges.
+    const edges = Array.from({ length: count }, () => Math.round(random() * 40) / 4 - 5).sort(
+      (a, b) => a - b,
+    );
+    const find = binFinder({ kind: 'numeric', edges });
+    const values = [
+      ...edges,
+      ...Array.from({ length: 500 }, () => random() * 14 - 7),
+      -Infinity,
+      Infinity,
+      -0,
+      Number.NaN,
+    ];
+    for (const value of values) {
+      // By definition; NaN is below no edge, so it goes in the last bin, with values that are not numbers.
+      const expected = edges.filter((edge) => !(value < edge)).length;
+      expect([value, find(value)]).toEqual([value, expected]);
+    }
+    expect(find(Number.NaN)).toBe(count);
+    expect(find('not a number')).toBe(count);
   });
 
   it('gives categorical features one bin per reference value and an "other" bin', () => {

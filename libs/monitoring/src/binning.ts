@@ -40,6 +40,17 @@ export function binFinder(binning: Binning): (value: number | string) => number 
     return (value) => index.get(value) ?? other;
   }
   const edges = binning.edges;
+  // The bin is the number of edges the value is not below (NaN: all of them, the last bin). Counted one by one for
+  // a profile's usual few edges: a binary search over live traffic's values mispredicts about every other branch,
+  // and took twice as long over 9 edges as adding up the comparisons, which has no branch to mispredict.
+  if (edges.length <= LINEAR_EDGES) {
+    return (value) => {
+      if (typeof value !== 'number') return edges.length;
+      let bin = 0;
+      for (let i = 0; i < edges.length; i++) bin += +!(value < edges[i]);
+      return bin;
+    };
+  }
   return (value) => {
     if (typeof value !== 'number') return edges.length;
     // Binary search for the first edge greater than the value: that edge's index is the bin.
@@ -53,6 +64,9 @@ export function binFinder(binning: Binning): (value: number | string) => number 
     return low;
   };
 }
+
+/** Up to this many edges a value's bin is found by comparing it with each (see binFinder). */
+const LINEAR_EDGES = 32;
 
 /** Human-readable bin names for reports: `< 0.12`, `0.12 – 0.5`, `≥ 2.3`, a category, `other`. */
 export function binLabels(binning: Binning): string[] {

@@ -1,3 +1,4 @@
+import type { ClassPrediction, Prediction } from '@app/inference';
 import { mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -81,6 +82,88 @@ describe('BinCounter', () => {
     expect(counter.add(counts, [1, 2, 3], { prediction: 1, probability: 0.9 })).toBe(false);
     expect(counter.add(counts, [1, 2], { prediction: 1, probability: 0.9 })).toBe(true);
     expect(counts.n).toBe(1);
+  });
+
+  describe('addRows: a request’s rows at once', () => {
+    const klass = (label: number, probability: number): ClassPrediction => ({
+      task: 'classification',
+      label,
+      probability,
+      probabilities: {},
+    });
+    // Edges, both sides of them, NaN (no bin but the last), and both labels.
+    const rows = [
+      [-1, 7],
+      [0, 5],
+      [10, 4.99],
+      [Number.NaN, -3],
+      [9.99, 5.01],
+    ];
+    const predictions = [klass(1, 0.9), klass(0, 0.8), klass(1, 0.6), klass(0, 0.51), klass(1, 0.5)];
+
+    it.each([
+      ['doubles', (values: number[]) => Float64Array.from(values)],
+      ['float32 values', (values: number[]) => Float32Array.from(values)],
+      [
+        'a view into a larger array',
+        (values: number[]) => Float64Array.from([99, ...values, 99]).subarray(1, -1),
+      ],
+    ])('counts %s exactly as add counts each row', (_, flat) => {
+      const byRow = counter.empty('m', '1');
+      rows.forEach((row, i) =>
+        counter.add(
+          byRow,
+          Float32Array.from(row),
+          { prediction: predictions[i].label, probability: 0.9 },
+          i !== 1,
+        ),
+      );
+      const byRequest = counter.empty('m', '1');
+      expect(counter.addRows(byRequest, flat(rows.flat()), 2, predictions, true)).toBe(true);
+      expect(byRequest.features).toEqual(byRow.features);
+      expect(byRequest.labels).toEqual(byRow.labels);
+      expect(byRequest).toMatchObject({ n: 5, logged: 5 });
+    });
+
+    it('counts the scores and the logged rows as add does', () => {
+      const byRow = counter.empty('m', '1');
+      rows.forEach((row, i) =>
+        counter.add(
+          byRow,
+          row,
+          { prediction: predictions[i].label, probability: predictions[i].probability },
+          false,
+        ),
+      );
+      const byRequest = counter.empty('m', '1');
+      counter.addRows(byRequest, Float64Array.from(rows.flat()), 2, predictions, false);
+      expect(byRequest).toEqual(byRow);
+      expect(byRequest).toMatchObject({ n: 5, logged: 0 });
+    });
+
+    it('counts a regressor’s values as its score', () => {
+      const regressor = new BinCounter({
+        ...profile,
+        prediction: { task: 'regression', score: numeric('score', [0.5]) },
+      });
+      const values: Prediction[] = [
+        { task: 'regression', value: 0.2 },
+        { task: 'regression', value: [0.7, 1] },
+      ];
+      const byRow = regressor.empty('m', '1');
+      regressor.add(byRow, [1, 1], { prediction: 0.2 });
+      regressor.add(byRow, [1, 1], { prediction: [0.7, 1] });
+      const byRequest = regressor.empty('m', '1');
+      regressor.addRows(byRequest, Float64Array.from([1, 1, 1, 1]), 2, values);
+      expect(byRequest).toEqual(byRow);
+      expect(byRequest.score).toEqual([1, 1]);
+    });
+
+    it('leaves out a request whose rows have another number of features', () => {
+      const counts = counter.empty('m', '1');
+      expect(counter.addRows(counts, Float64Array.from([1, 2, 3]), 3, [klass(1, 0.9)])).toBe(false);
+      expect(counts).toEqual(counter.empty('m', '1'));
+    });
   });
 });
 

@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { binCount, binFinder } from './binning';
-import { binsHash, ObservedOutput, ReferenceProfile, scoreOf } from './reference-profile';
+import type { Prediction } from '@app/inference';
+import { binsHash, ObservedOutput, ReferenceProfile, scoreFrom } from './reference-profile';
 
 /**
  * Bin counts of one model version's logged predictions, made on the frozen bins of a reference profile. Counts
@@ -81,18 +82,53 @@ export class BinCounter {
    * @param logged whether the row's line is in the log (not when sampling left it out)
    */
   add(counts: ModelCounts, features: ArrayLike<number>, output: ObservedOutput, logged = true): boolean {
-    const { profile, featureBin, labelBin } = this;
+    const { featureBin } = this;
     if (features.length !== featureBin.length) return false;
     counts.n++;
     if (logged) counts.logged++;
     for (let i = 0; i < features.length; i++) counts.features[i][featureBin[i](features[i])]++;
-    if (labelBin) {
-      const label = Array.isArray(output.prediction) ? '' : String(output.prediction);
-      counts.labels[labelBin(label)]++;
-    }
-    const score = scoreOf(output, profile.prediction);
-    if (score !== undefined) counts.score[this.scoreBin(score)]++;
+    this.addOutput(counts, output.prediction, output.probability);
     return true;
+  }
+
+  /**
+   * `add` for every row of an answered request: `width` values a row, row-major, and the row's prediction. One pass
+   * a feature over the flat values, nothing made per row: called per row, with a view and an ObservedOutput made for
+   * each, counting was about a tenth of a 32-row binary request's server time.
+   */
+  addRows(
+    counts: ModelCounts,
+    values: ArrayLike<number>,
+    width: number,
+    predictions: readonly Prediction[],
+    logged = true,
+  ): boolean {
+    const { featureBin } = this;
+    if (width !== featureBin.length) return false;
+    const rows = predictions.length;
+    counts.n += rows;
+    if (logged) counts.logged += rows;
+    for (let column = 0; column < width; column++) {
+      const bins = counts.features[column];
+      const find = featureBin[column];
+      for (let at = column; at < rows * width; at += width) bins[find(values[at])]++;
+    }
+    for (let row = 0; row < rows; row++) {
+      const p = predictions[row];
+      if (p.task === 'classification') this.addOutput(counts, p.label, p.probability);
+      else this.addOutput(counts, p.value, undefined);
+    }
+    return true;
+  }
+
+  /** The label's and the score's bins of one row. */
+  private addOutput(counts: ModelCounts, answer: ObservedOutput['prediction'], probability?: number): void {
+    if (this.labelBin) {
+      const label = Array.isArray(answer) ? '' : String(answer);
+      counts.labels[this.labelBin(label)]++;
+    }
+    const score = scoreFrom(answer, probability, this.profile.prediction);
+    if (score !== undefined) counts.score[this.scoreBin(score)]++;
   }
 }
 

@@ -9,7 +9,7 @@ import {
   ModelCounts,
   emptyCounts,
 } from './count-summary';
-import { LoggedPrediction, observedOutput, parseRecords } from './log-record';
+import { LoggedPrediction, parseRecords } from './log-record';
 import type { LogStore } from './log-store';
 import type { ObservedOutput } from './reference-profile';
 import type { Segment } from './recorded-rows';
@@ -58,13 +58,15 @@ export function countRow(
   if (logged) entry.logged++;
 }
 
-/** Adds a request's rows. */
-export function countBatch(target: CountTarget, batch: AnsweredBatch, logged: boolean): void {
-  const { features, featureCount: width, predictions } = batch;
-  for (let i = 0; i < predictions.length; i++) {
-    const row = features.subarray(i * width, (i + 1) * width);
-    countRow(target, row, observedOutput(predictions[i]), logged);
+/** Adds a request's rows, as countRow adds each. */
+export function countBatch({ entry, counter }: CountTarget, batch: AnsweredBatch, logged: boolean): void {
+  const { features, featureCount, predictions } = batch;
+  if (counter) {
+    counter.addRows(entry, features, featureCount, predictions, logged);
+    return;
   }
+  entry.n += predictions.length;
+  if (logged) entry.logged += predictions.length;
 }
 
 /** Counts the rows of the lines into the targets `targetOf` names (none: the row is skipped). */

@@ -70,14 +70,22 @@ export function scoreOf(
   output: ObservedOutput,
   prediction: Pick<OutputProfile, 'task' | 'positive_label'>,
 ): number | undefined {
+  return scoreFrom(output.prediction, output.probability, prediction);
+}
+
+/** `scoreOf` from the output's parts, for a caller that has no ObservedOutput at hand and need not make one. */
+export function scoreFrom(
+  answer: ObservedOutput['prediction'],
+  probability: number | undefined,
+  prediction: Pick<OutputProfile, 'task' | 'positive_label'>,
+): number | undefined {
   if (prediction.task === 'regression') {
-    const value = Array.isArray(output.prediction) ? output.prediction[0] : output.prediction;
+    const value = Array.isArray(answer) ? answer[0] : answer;
     return typeof value === 'number' && Number.isFinite(value) ? value : undefined;
   }
-  const p = output.probability;
-  if (typeof p !== 'number' || !Number.isFinite(p)) return undefined;
-  if (prediction.positive_label === undefined) return p;
-  return String(output.prediction) === prediction.positive_label ? p : 1 - p;
+  if (typeof probability !== 'number' || !Number.isFinite(probability)) return undefined;
+  if (prediction.positive_label === undefined) return probability;
+  return String(answer) === prediction.positive_label ? probability : 1 - probability;
 }
 
 /**
