@@ -6,35 +6,9 @@ export type OutputTensors = Record<string, OutputTensor>;
 
 export type InputArray = Float32Array | Float64Array | Int32Array | BigInt64Array;
 
-/** Rows as the flat typed array the model's input element type needs. */
+/** Rows as the flat typed array the model's input element type needs (callers off the request path). */
 export function toInputArray(type: string, rows: readonly number[][], featureCount: number): InputArray {
-  const count = rows.length * featureCount;
-  switch (type) {
-    case 'float32':
-      return fill(new Float32Array(count), rows);
-    case 'float64':
-      return fill(new Float64Array(count), rows);
-    case 'int32':
-      return fill(new Int32Array(count), rows);
-    case 'int64': {
-      const array = new BigInt64Array(count);
-      let offset = 0;
-      for (const row of rows) for (const value of row) array[offset++] = BigInt(value);
-      return array;
-    }
-    default:
-      throw new Error(`input element type ${type} is not supported`);
-  }
-}
-
-/** Rows into a typed array with indexed loops: an iterator over a row of doubles boxes every value it yields. */
-function fill<T extends Float32Array | Float64Array | Int32Array>(array: T, rows: readonly number[][]): T {
-  let offset = 0;
-  for (let r = 0; r < rows.length; r++) {
-    const row = rows[r];
-    for (let i = 0; i < row.length; i++) array[offset++] = row[i];
-  }
-  return array;
+  return inputOf(type, [Float64Array.from(rows.flat())], rows.length * featureCount);
 }
 
 /**
