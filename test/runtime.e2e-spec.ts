@@ -1,4 +1,5 @@
 import { expect } from '@jest/globals';
+import { ModelRegistry, PredictionService, rowPaths } from '@app/inference';
 import { NestExpressApplication } from '@nestjs/platform-express';
 import request from 'supertest';
 import type { KServePredictResponse, ModelDescription } from '../apps/inference-api/src/models/kserve.dto';
@@ -28,6 +29,25 @@ describe('inference on worker threads', () => {
     });
   });
   afterAll(() => app.close());
+
+  it('leaves a request its own feature values: a worker run is handed a copy, not the array the log still reads', async () => {
+    const rows = golden.inputs.slice(0, 4);
+    // Binary FP32 rows for a float32 model: the one case where the request's array is already the model's input.
+    const values = Float32Array.from(rows.flat());
+    const predictions = app.get(PredictionService);
+    const prepared = predictions.prepareFor(app.get(ModelRegistry).getDefault(), {
+      values,
+      paths: rowPaths('input', rows.length),
+      float32: new Uint8Array(values.buffer.slice(0)),
+    });
+    const result = await predictions.run(prepared, 'worker-copy');
+    expect(result.predictions.map((p) => (p.task === 'classification' ? p.label : undefined))).toEqual(
+      golden.labels.slice(0, 4),
+    );
+    // Handed over instead, the array would be empty now, and the drift counts would bin nothing.
+    expect(prepared.features).toBe(values);
+    expect(Array.from(values)).toEqual(rows.flat().map(Math.fround));
+  });
 
   it('places the model on the worker threads and says so', async () => {
     const res = await request(app.getHttpServer()).get('/v1/models/seed_torch_mlp').expect(200);

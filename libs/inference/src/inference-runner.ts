@@ -150,7 +150,7 @@ export class InferenceRunner implements OnApplicationShutdown {
       this.pending.push(model);
     } else {
       const { session } = opened;
-      this.addLane(model, 1, (data, rows) => runSession(session, spec, data, rows), session);
+      this.addLane(model, 1, (data, rows) => runSession(session, spec, data, rows), { session });
     }
     return { placement: offload ? 'worker-threads' : 'main-thread', providers: opened.providers, batchRunMs };
   }
@@ -187,7 +187,10 @@ export class InferenceRunner implements OnApplicationShutdown {
     }
     this.pool = next;
     for (const model of added) {
-      this.addLane(model, this.workers, (data, rows) => this.runOnPool(model.instance, data, rows));
+      // A worker run is handed its input's buffer: never a request's own array, which the log still reads.
+      this.addLane(model, this.workers, (data, rows) => this.runOnPool(model.instance, data, rows), {
+        freshInput: true,
+      });
     }
     if (previous) void this.retirePool(previous);
   }
@@ -284,11 +287,11 @@ export class InferenceRunner implements OnApplicationShutdown {
     model: RunnableModel,
     concurrency: number,
     execute: (data: InputArray, rows: number) => Promise<OutputTensors>,
-    session?: InferenceSession,
+    { session, freshInput = false }: { session?: InferenceSession; freshInput?: boolean },
   ): void {
     const { name, version, signature } = model;
     const timed = async (parts: readonly FeatureValues[], rows: number) => {
-      const data = inputOf(signature.input.type, parts, rows * signature.featureCount);
+      const data = inputOf(signature.input.type, parts, rows * signature.featureCount, freshInput);
       const started = performance.now();
       const outputs = await execute(data, rows);
       this.metrics.observeInference(name, version, (performance.now() - started) / 1000);

@@ -12,6 +12,14 @@ describe('inputOf', () => {
     expect(inputOf('float64', [float64], 2)).toBe(float64);
   });
 
+  it('makes a new array when asked to, for a run that takes the array away (a worker run)', () => {
+    const float32 = Float32Array.from([1, 2, 3, 4]);
+    const input = inputOf('float32', [float32], 4, true);
+    expect(input).not.toBe(float32);
+    expect(input.buffer).not.toBe(float32.buffer);
+    expect(valuesOf(input)).toEqual([1, 2, 3, 4]);
+  });
+
   it('copies a view into a larger array (a request split across runs): only its own values, in a whole array', () => {
     const view = Float32Array.from([9, 1, 2, 9]).subarray(1, 3);
     const input = inputOf('float32', [view], 2);

@@ -14,9 +14,16 @@ export function toInputArray(type: string, rows: readonly number[][], featureCou
 /**
  * The feature values of the requests in one run, as the one input array of the model's element type: a request's
  * own array when it is the only one and already of that type (binary FP32 for a float32 model), else one new array.
+ * @param fresh always a new array: the run takes it away (a worker run is handed the array's buffer, which leaves
+ *   the array empty), and the request's own values are still to be logged and counted
  */
-export function inputOf(type: string, parts: readonly FeatureValues[], length: number): InputArray {
-  if (parts.length === 1) {
+export function inputOf(
+  type: string,
+  parts: readonly FeatureValues[],
+  length: number,
+  fresh = false,
+): InputArray {
+  if (parts.length === 1 && !fresh) {
     const [only] = parts;
     // A whole array only: a request split across runs hands over views, copied like the rest.
     const whole = only.byteOffset === 0 && only.byteLength === only.buffer.byteLength;
