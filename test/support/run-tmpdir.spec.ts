@@ -15,6 +15,21 @@ describe('the test run’s temporary folder (jest.config.js globalSetup/globalTe
     expect(dirname(made)).toBe(run);
   });
 
+  it('is removed when the process exits, should the teardown never run', () => {
+    const outer = mkdtempSync(join(tmpdir(), 'outer-'));
+    const script = `
+      import { setup } from ${JSON.stringify(MODULE)};
+      import { writeFileSync } from 'node:fs';
+      import { join } from 'node:path';
+      setup();
+      writeFileSync(join(process.env.TMPDIR, 'file'), 'x');
+    `;
+    execFileSync(process.execPath, ['--input-type=module', '-e', script], {
+      env: { ...process.env, TMPDIR: outer },
+    });
+    expect(readdirSync(outer)).toEqual([]);
+  });
+
   it('is made by the setup and removed, with what was left in it, by the teardown', () => {
     const outer = mkdtempSync(join(tmpdir(), 'outer-'));
     const script = `
