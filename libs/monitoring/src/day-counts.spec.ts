@@ -109,6 +109,31 @@ describe('DayCounts', () => {
     expect(summary?.models[0].n).toBe(70);
   });
 
+  it('counts rows recorded before the bins were known once, when the same flush counts their version again from its lines', async () => {
+    const current = { value: reference };
+    const { store, counts } = setUp(current);
+    const file = dayFile();
+    await counts.load(file, 0);
+    const rows = new RecordedRows();
+    // A full segment of rows recorded before any bins were known: kept to be counted at the flush.
+    rows.record(
+      batch(
+        'early',
+        Array.from({ length: SEGMENT_ROWS }, (_, i) => traffic[i % traffic.length]),
+      ),
+    );
+    // The bins became known meanwhile (another day's append, before this day's failed): later rows are counted.
+    rows.countOn('seed_gbc', '1', reference.counter);
+    rows.record(batch('late', traffic.slice(0, 10)));
+    // The reference changed before this flush: the version's rows are counted again from the lines just written,
+    // the early rows' among them.
+    current.value = moved;
+    await write(counts, store, file, rows);
+    const models = (await store.readSummary(file.countsName))!.models;
+    expect(models).toEqual([countedFromLines(store, file, moved.counter)]);
+    expect(models[0].n).toBe(SEGMENT_ROWS + 10);
+  });
+
   it('counts the file again from its lines when the reference changes, a sample’s counts when sampled', async () => {
     const current = { value: reference };
     const { store, counts } = setUp(current);
