@@ -1,6 +1,6 @@
 import type { AnsweredBatch, Prediction } from '@app/inference';
 import { LineArena } from './line-arena';
-import { LoggedRequest, observedOutput, parseRecords, recordLine, writeRecordLine } from './log-record';
+import { LoggedRequest, parseRecords, recordLine, writeRecordLine } from './log-record';
 import { answeredFeatures, rowsOfValues } from '../../../test/support/feature-values';
 
 /** The request's record built the plain way: what its line must be, byte for byte, once stringified. */
@@ -172,11 +172,6 @@ describe('recordLine', () => {
       expect(full).toBe(1);
       expect(JSON.parse(short.take()!.bytes.toString('utf8'))).toEqual(expected);
     });
-  });
-
-  it('gives the counts the label and probability of a classifier and the value of a regressor', () => {
-    expect(observedOutput(klass(1, 0.75))).toEqual({ prediction: 1, probability: 0.75 });
-    expect(observedOutput({ task: 'regression', value: [1, 2] })).toEqual({ prediction: [1, 2] });
   });
 });
 

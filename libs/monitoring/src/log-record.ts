@@ -1,6 +1,5 @@
-import { type AnsweredBatch, jsonNumber, jsonNumbers, jsonScalar, type Prediction } from '@app/inference';
+import { type AnsweredBatch, jsonNumber, jsonNumbers, jsonScalar } from '@app/inference';
 import type { LineArena } from './line-arena';
-import type { ObservedOutput } from './reference-profile';
 
 /** One row of a logged request: its features and what was answered for it. */
 export interface LoggedRow {
@@ -45,13 +44,6 @@ export interface LoggedPrediction extends LoggedRow {
   model: string;
   version: string;
   request_id: string;
-}
-
-/** What the counts need of a row's answer: its label or value, and the probability of the label. */
-export function observedOutput(prediction: Prediction): ObservedOutput {
-  return prediction.task === 'classification'
-    ? { prediction: prediction.label, probability: prediction.probability }
-    : { prediction: prediction.value };
 }
 
 /**

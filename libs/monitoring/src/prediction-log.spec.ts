@@ -24,7 +24,7 @@ import { BinCounter, countsKey, readCountSummary } from './count-summary';
 import { buildDriftReport, DriftInputs } from './drift-report';
 import type { ReferenceLookup } from './day-counts';
 import { countsFileName, dayOf, logFileName } from './log-files';
-import { observedOutput, parseRecords } from './log-record';
+import { parseRecords } from './log-record';
 import { DiskLogStore } from './log-store';
 import { FLUSH_AT_ROWS, MAX_PENDING_ROWS, PredictionLog, PredictionLogMetrics } from './prediction-log';
 import { SEGMENT_ROWS } from './recorded-rows';
@@ -299,11 +299,16 @@ describe('PredictionLog', () => {
       const answered = batch(rows);
       log.record(answered);
       const expected = reference.counter.empty('seed_gbc', '1');
-      rows.forEach((row, i) =>
-        reference.counter.add(expected, row, observedOutput(answered.predictions[i]), false),
-      );
-      // The request's arrays are reused or changed once answered: the counts must not see it.
-      for (const row of rows) row.fill(1e9);
+      rows.forEach((row, i) => {
+        const p = answered.predictions[i];
+        const label = p.task === 'classification' ? p.label : NaN;
+        const probability = p.task === 'classification' ? p.probability : undefined;
+        reference.counter.add(expected, row, { prediction: label, probability }, false);
+      });
+      // The request's values (and its predictions' objects) are reused or changed once answered: the counts must
+      // not see it.
+      answered.features.fill(1e9);
+      for (const p of answered.predictions) if (p.task === 'classification') p.probability = 0;
       await log.flush();
       const counts = (await readCountSummary(join(dir, countsFileName(TODAY, 'replica-a'))))!.models[0];
       expect(counts).toEqual(expected);
