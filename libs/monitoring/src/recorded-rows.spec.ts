@@ -176,6 +176,8 @@ describe('RecordedRows', () => {
       { features: Float64Array.from(rows[1]), output: { prediction: [2, 3] }, logged: false },
     ]);
     expect(entry.uncounted![1].output.prediction).not.toBe((predictions[1] as { value: number[] }).value);
+    // Copies of the values, not views into the request's own array.
+    for (const row of entry.uncounted!) expect(row.features.buffer).not.toBe(answered.features.buffer);
 
     recorded.record(batch('b', [[1, 2]], undefined, [klass(1, 0.25)]));
     expect(recorded.takeAll()[0].counts.get(countsKey('m', '1'))!.uncounted).toEqual([
